@@ -1,1 +1,4 @@
-int main() { return 0; }
+// etcd-defragd: hands over to the command line at once.
+#include "cli/app.h"
+
+int main(int argc, char** argv) { return edd::cli::run_app(argc, argv); }

@@ -13,14 +13,13 @@ struct Unit {
   double nanos;
 };
 
-constexpr Unit kUnits[] = {{"ns", 1.0},         {"us", 1e3},          {"\xC2\xB5s", 1e3},
-                           {"\xCE\xBCs", 1e3},  {"ms", 1e6},          {"s", 1e9},
-                           {"m", 60.0 * 1e9},   {"h", 3600.0 * 1e9}};
+constexpr Unit kUnits[] = {{"ns", 1.0}, {"us", 1e3}, {"\xC2\xB5s", 1e3}, {"\xCE\xBCs", 1e3},
+                           {"ms", 1e6}, {"s", 1e9},  {"m", 60.0 * 1e9},  {"h", 3600.0 * 1e9}};
 
 Error bad(std::string_view text, std::string_view why) {
-  return make_error(ErrorCode::kInvalidArgument,
-                    "invalid duration \"" + std::string(text) + "\": " + std::string(why) +
-                        " (use Go syntax such as 500ms, 30s, 1m30s)");
+  return make_error(ErrorCode::kInvalidArgument, "invalid duration \"" + std::string(text) +
+                                                     "\": " + std::string(why) +
+                                                     " (use Go syntax such as 500ms, 30s, 1m30s)");
 }
 
 }  // namespace

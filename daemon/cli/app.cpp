@@ -1,0 +1,50 @@
+#include "cli/app.h"
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "cli/status_command.h"
+#include "cli/version.h"
+
+namespace edd::cli {
+
+int run_app(int argc, char** argv) {
+  CLI::App app{"etcd-defragd: keeps etcd clusters from running out of space, safely",
+               "etcd-defragd"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(kVersion));
+
+  StatusCommand status;
+  auto* status_app = app.add_subcommand("status", "print every member's status");
+  status.add_to(*status_app);
+
+  auto* version_app = app.add_subcommand("version", "print version and build info");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "etcd-defragd: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+
+  try {
+    if (status_app->parsed()) return status.run();
+    if (version_app->parsed()) {
+      std::cout << "etcd-defragd " << kVersion << "\n" << build_info() << "\n";
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "etcd-defragd: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
+
+}  // namespace edd::cli

@@ -1,0 +1,54 @@
+#include "cli/status_command.h"
+
+#include <iostream>
+
+#include "cli/status_output.h"
+#include "etcd/cluster_view.h"
+#include "etcd/grpc_cluster_client.h"
+#include "etcd/metrics_probe.h"
+
+namespace edd::cli {
+
+void StatusCommand::add_to(CLI::App& app) {
+  connection.command_timeout = "5s";  // etcdctl's default for short commands
+  connection.add_to(app, etcdctl_env);
+  app.add_option("-w,--write-out", write_out, "output format: table or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json"}));
+}
+
+int StatusCommand::run() const {
+  auto options = connection.to_client_options();
+  if (!options) {
+    std::cerr << "etcd-defragd status: " << options.error().message << "\n";
+    return 2;
+  }
+  auto client = etcd::GrpcClusterClient::create(*options);
+  if (!client) {
+    std::cerr << "etcd-defragd status: " << client.error().message << "\n";
+    return 2;
+  }
+  auto endpoints = etcd::discover_endpoints(**client, options->endpoints, connection.cluster);
+  if (!endpoints) {
+    std::cerr << "etcd-defragd status: " << endpoints.error().message << "\n";
+    return 1;
+  }
+  etcd::ViewOptions view_options;
+  view_options.flag_quota_bytes = connection.storage_quota_bytes;
+  view_options.quota_probe = etcd::make_metrics_quota_probe(*options);
+  const auto view = etcd::fetch_cluster_view(**client, *endpoints, view_options);
+
+  std::cout << (write_out == "json" ? render_status_json(view) : render_status_table(view));
+  int failed = 0;
+  for (const auto& m : view) {
+    if (!m.status) ++failed;
+  }
+  if (failed > 0) {
+    std::cerr << "etcd-defragd status: " << failed << " of " << view.size()
+              << " members did not answer\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace edd::cli

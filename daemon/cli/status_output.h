@@ -1,0 +1,19 @@
+// Renders a cluster view for people (an etcdctl-style table, sizes in SI units) and for machines
+// (JSON with etcd's camelCase names, sizes in exact bytes). Pure functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "etcd/cluster_view.h"
+
+namespace edd::cli {
+
+std::string render_status_table(const std::vector<etcd::MemberSnapshot>& view);
+std::string render_status_json(const std::vector<etcd::MemberSnapshot>& view);
+
+// A bordered text table like etcdctl's `-w table`.
+std::string render_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace edd::cli

@@ -1,0 +1,115 @@
+#include "etcd/cluster_view.h"
+
+#include <future>
+
+#include "etcd/endpoint.h"
+
+namespace edd::etcd {
+
+std::string quota_source_name(QuotaSource source) {
+  switch (source) {
+    case QuotaSource::kStatus:
+      return "status";
+    case QuotaSource::kMetrics:
+      return "metrics";
+    case QuotaSource::kFlag:
+      break;
+  }
+  return "flag";
+}
+
+Result<std::vector<std::string>> discover_endpoints(ClusterClient& client,
+                                                    const std::vector<std::string>& seeds,
+                                                    bool cluster) {
+  if (!cluster) return dedupe_endpoints(seeds);
+  std::string errors;
+  for (const auto& seed : seeds) {
+    auto members = client.member_list(seed);
+    if (!members) {
+      errors += (errors.empty() ? "" : "; ") + members.error().message;
+      continue;
+    }
+    std::vector<std::string> urls;
+    for (const auto& m : *members) {
+      urls.insert(urls.end(), m.client_urls.begin(), m.client_urls.end());
+    }
+    if (urls.empty()) {
+      return make_error(ErrorCode::kFailedPrecondition,
+                        seed + ": member list has no client URLs (members not started yet?)");
+    }
+    return dedupe_endpoints(urls);
+  }
+  return make_error(ErrorCode::kUnavailable, "cannot list members: " + errors);
+}
+
+std::vector<MemberSnapshot> fetch_cluster_view(ClusterClient& client,
+                                               const std::vector<std::string>& endpoints,
+                                               const ViewOptions& options) {
+  struct Fetched {
+    std::optional<MemberStatus> status;
+    std::string error;
+    std::optional<std::int64_t> metric_quota;
+  };
+  std::vector<std::future<Fetched>> futures;
+  futures.reserve(endpoints.size());
+  for (const auto& ep : endpoints) {
+    futures.push_back(std::async(std::launch::async, [&client, &options, ep] {
+      Fetched f;
+      auto st = client.status(ep);
+      if (!st) {
+        f.error = st.error().message;
+        return f;
+      }
+      f.status = std::move(*st);
+      if (f.status->db_size_quota <= 0 && options.quota_probe) {
+        f.metric_quota = options.quota_probe(ep);
+      }
+      return f;
+    }));
+  }
+
+  std::vector<MemberSnapshot> view;
+  view.reserve(endpoints.size());
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    Fetched f = futures[i].get();
+    MemberSnapshot m;
+    m.endpoint = endpoints[i];
+    m.status = std::move(f.status);
+    m.error = std::move(f.error);
+    m.quota_bytes = options.flag_quota_bytes;
+    m.quota_source = QuotaSource::kFlag;
+    if (m.status && m.status->db_size_quota > 0) {
+      m.quota_bytes = m.status->db_size_quota;
+      m.quota_source = QuotaSource::kStatus;
+    } else if (f.metric_quota && *f.metric_quota > 0) {
+      m.quota_bytes = *f.metric_quota;
+      m.quota_source = QuotaSource::kMetrics;
+    }
+    view.push_back(std::move(m));
+  }
+
+  // Names and alarms are cluster-wide facts: ask the first member that answered.
+  for (const auto& m : view) {
+    if (!m.status) continue;
+    if (auto members = client.member_list(m.endpoint)) {
+      for (auto& row : view) {
+        if (!row.status) continue;
+        for (const auto& member : *members) {
+          if (member.id == row.status->member_id) row.name = member.name;
+        }
+      }
+    }
+    if (auto alarms = client.alarms(m.endpoint)) {
+      for (auto& row : view) {
+        if (!row.status) continue;
+        for (const auto& a : *alarms) {
+          if (a.member_id == row.status->member_id) row.alarms.push_back(a.type);
+        }
+      }
+    }
+    break;
+  }
+  return view;
+}
+
+}  // namespace edd::etcd

@@ -1,0 +1,128 @@
+#include "etcd/metrics_probe.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "etcd/endpoint.h"
+
+namespace edd::etcd {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+constexpr std::string_view kQuotaMetric = "etcd_server_quota_backend_bytes";
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <class Stream>
+asio::awaitable<std::string> get_metrics(Stream& stream, const std::string& host) {
+  http::request<http::empty_body> req{http::verb::get, "/metrics", 11};
+  req.set(http::field::host, host);
+  co_await http::async_write(stream, req, asio::use_awaitable);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(16 * 1024 * 1024);
+  co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
+  if (parser.get().result() != http::status::ok) co_return std::string{};
+  co_return parser.release().body();
+}
+
+struct ProbeSettings {
+  bool tls_for_bare_endpoints = false;
+  bool skip_verify = false;
+  std::string ca_pem, cert_pem, key_pem;
+  std::chrono::milliseconds timeout{7000};
+};
+
+std::optional<std::int64_t> probe(const ProbeSettings& s, const std::string& endpoint) {
+  auto ep = parse_endpoint(endpoint);
+  if (!ep) return std::nullopt;
+  const bool tls =
+      ep->scheme == Scheme::kHttps || (ep->scheme == Scheme::kNone && s.tls_for_bare_endpoints);
+  asio::io_context ioc;
+  std::string body;
+  auto run = [&]() -> asio::awaitable<void> {
+    asio::ip::tcp::resolver resolver(ioc);
+    auto results =
+        co_await resolver.async_resolve(ep->host, std::to_string(ep->port), asio::use_awaitable);
+    if (!tls) {
+      beast::tcp_stream stream(ioc);
+      stream.expires_after(s.timeout);
+      co_await stream.async_connect(results, asio::use_awaitable);
+      body = co_await get_metrics(stream, ep->host);
+      co_return;
+    }
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    if (s.skip_verify) {
+      ctx.set_verify_mode(asio::ssl::verify_none);
+    } else {
+      ctx.set_verify_mode(asio::ssl::verify_peer);
+      if (s.ca_pem.empty()) {
+        ctx.set_default_verify_paths();
+      } else {
+        ctx.add_certificate_authority(asio::buffer(s.ca_pem));
+      }
+    }
+    if (!s.cert_pem.empty()) {
+      ctx.use_certificate_chain(asio::buffer(s.cert_pem));
+      ctx.use_private_key(asio::buffer(s.key_pem), asio::ssl::context::pem);
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+    beast::get_lowest_layer(stream).expires_after(s.timeout);
+    co_await beast::get_lowest_layer(stream).async_connect(results, asio::use_awaitable);
+    co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+    body = co_await get_metrics(stream, ep->host);
+  };
+  asio::co_spawn(ioc, run(), [](std::exception_ptr) {});  // failures leave body empty
+  ioc.run_for(s.timeout);
+  const auto value = find_metric_value(body, kQuotaMetric);
+  if (!value || *value <= 0) return std::nullopt;
+  return static_cast<std::int64_t>(*value);
+}
+
+}  // namespace
+
+std::optional<double> find_metric_value(std::string_view exposition, std::string_view name) {
+  while (!exposition.empty()) {
+    const auto eol = exposition.find('\n');
+    std::string_view line = exposition.substr(0, eol);
+    if (line.starts_with(name) && line.size() > name.size() && line[name.size()] == ' ') {
+      const std::string value(line.substr(name.size() + 1));
+      char* end = nullptr;
+      const double v = std::strtod(value.c_str(), &end);
+      if (end != value.c_str()) return v;
+    }
+    if (eol == std::string_view::npos) break;
+    exposition.remove_prefix(eol + 1);
+  }
+  return std::nullopt;
+}
+
+QuotaProbe make_metrics_quota_probe(const ClientOptions& options) {
+  ProbeSettings s;
+  s.tls_for_bare_endpoints = options.has_tls_files() || !options.insecure_transport;
+  s.skip_verify = options.insecure_skip_tls_verify;
+  if (!options.ca_file.empty()) s.ca_pem = slurp(options.ca_file);
+  if (!options.cert_file.empty()) s.cert_pem = slurp(options.cert_file);
+  if (!options.key_file.empty()) s.key_pem = slurp(options.key_file);
+  s.timeout = options.dial_timeout + options.command_timeout;
+  return [s](const std::string& endpoint) { return probe(s, endpoint); };
+}
+
+}  // namespace edd::etcd

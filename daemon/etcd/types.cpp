@@ -1,0 +1,27 @@
+#include "etcd/types.h"
+
+#include <cstdio>
+
+namespace edd::etcd {
+
+std::string alarm_name(AlarmType type) {
+  switch (type) {
+    case AlarmType::kNone:
+      return "NONE";
+    case AlarmType::kNoSpace:
+      return "NOSPACE";
+    case AlarmType::kCorrupt:
+      return "CORRUPT";
+    case AlarmType::kUnknown:
+      break;
+  }
+  return "UNKNOWN";
+}
+
+std::string member_id_hex(std::uint64_t id) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+}  // namespace edd::etcd
