@@ -4,6 +4,7 @@
 #include <exception>
 #include <iostream>
 
+#include "cli/defrag_command.h"
 #include "cli/status_command.h"
 #include "cli/version.h"
 
@@ -18,6 +19,15 @@ int run_app(int argc, char** argv) {
   StatusCommand status;
   auto* status_app = app.add_subcommand("status", "print every member's status");
   status.add_to(*status_app);
+
+  DefragCommand defrag;
+  auto* defrag_app = app.add_subcommand(
+      "defrag",
+      "defragment the cluster now, followers first and the leader last (a drop-in for "
+      "etcd-defrag)");
+  defrag.add_to(*defrag_app);
+  // etcd-defrag answers --version itself; so does our drop-in.
+  defrag_app->set_version_flag("--version", std::string(kVersion));
 
   auto* version_app = app.add_subcommand("version", "print version and build info");
 
@@ -36,6 +46,7 @@ int run_app(int argc, char** argv) {
 
   try {
     if (status_app->parsed()) return status.run();
+    if (defrag_app->parsed()) return defrag.run();
     if (version_app->parsed()) {
       std::cout << "etcd-defragd " << kVersion << "\n" << build_info() << "\n";
       return 0;

@@ -6,18 +6,6 @@
 
 namespace edd::etcd {
 
-std::string quota_source_name(QuotaSource source) {
-  switch (source) {
-    case QuotaSource::kStatus:
-      return "status";
-    case QuotaSource::kMetrics:
-      return "metrics";
-    case QuotaSource::kFlag:
-      break;
-  }
-  return "flag";
-}
-
 Result<std::vector<std::string>> discover_endpoints(ClusterClient& client,
                                                     const std::vector<std::string>& seeds,
                                                     bool cluster) {

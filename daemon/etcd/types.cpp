@@ -1,5 +1,7 @@
 #include "etcd/types.h"
 
+#include "etcd/member_snapshot.h"
+
 #include <cstdio>
 
 namespace edd::etcd {
@@ -22,6 +24,18 @@ std::string member_id_hex(std::uint64_t id) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(id));
   return buf;
+}
+
+std::string quota_source_name(QuotaSource source) {
+  switch (source) {
+    case QuotaSource::kStatus:
+      return "status";
+    case QuotaSource::kMetrics:
+      return "metrics";
+    case QuotaSource::kFlag:
+      break;
+  }
+  return "flag";
 }
 
 }  // namespace edd::etcd

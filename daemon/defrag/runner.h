@@ -1,0 +1,71 @@
+// One run of the operators' procedure (design.md steps 1-10) against a live cluster: health gate,
+// compaction, followers one at a time and the leader last, catch-up between members, optional
+// leader move, NOSPACE disarm and a HashKV consistency check. The same engine serves the
+// `defrag` CLI and the daemon. Not thread-safe: one Runner, one run at a time.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "defrag/planner.h"
+#include "defrag/report.h"
+#include "etcd/cluster_client.h"
+#include "etcd/cluster_view.h"
+#include "rule/rule.h"
+
+namespace edd::defrag {
+
+struct RunOptions {
+  bool cluster = false;  // discover members with MemberList
+  bool skip_healthcheck_cluster_endpoints = false;
+  bool exclude_localhost = false;
+  bool compaction = true;
+  bool continue_on_error = true;
+  bool dry_run = false;
+  bool move_leader = false;
+  bool auto_disalarm = false;
+  double disalarm_threshold = 0.9;
+  bool consistency_check = true;
+  std::chrono::milliseconds wait_between_defrags{0};
+  std::chrono::milliseconds command_timeout{30000};
+  std::chrono::milliseconds catch_up_timeout{60000};
+  std::chrono::milliseconds poll_step{50};
+  etcd::ViewOptions view;  // where quotas come from
+  // Asked before every step that changes the cluster; an error stops the run there. The daemon
+  // checks here that it still owns the lock.
+  std::function<Status()> before_step;
+};
+
+// Receives the run's progress, one human-readable line at a time.
+using Say = std::function<void(const std::string& line)>;
+
+class Runner {
+ public:
+  Runner(etcd::ClusterClient& client, Clock& clock, rule::Rule rule, RunOptions options, Say say);
+
+  RunReport run(const std::vector<std::string>& seed_endpoints);
+
+ private:
+  struct Context;
+
+  std::vector<HealthCheck> check_health(const std::vector<std::string>& endpoints, bool verbose);
+  Result<std::vector<std::string>> health_targets(const std::vector<std::string>& endpoints);
+  Status allowed(const char* step);
+  Status wait_caught_up(const Context& ctx, const std::string& endpoint);
+  void maybe_move_leader(Context& ctx, const PlannedMember& leader, RunReport& report);
+  void disarm(Context& ctx, RunReport& report);
+  void check_consistency(Context& ctx, RunReport& report);
+  std::string endpoint_of(const Context& ctx, std::uint64_t member_id) const;
+
+  etcd::ClusterClient& client_;
+  Clock& clock_;
+  rule::Rule rule_;
+  RunOptions options_;
+  Say say_;
+};
+
+}  // namespace edd::defrag
