@@ -1,5 +1,6 @@
 #include "common/duration.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -44,11 +45,8 @@ Result<std::chrono::nanoseconds> parse_go_duration(std::string_view text) {
     }
     if (!digits) return bad(text, "expected a number");
     double number = 0;
-    try {
-      number = std::stod(std::string(s.substr(0, i)));
-    } catch (...) {
-      return bad(text, "bad number");
-    }
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + i, number);
+    if (ec != std::errc() || end != s.data() + i) return bad(text, "bad number");
     s.remove_prefix(i);
     std::size_t u = 0;
     while (u < s.size() && !((s[u] >= '0' && s[u] <= '9') || s[u] == '.')) ++u;

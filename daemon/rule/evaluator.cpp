@@ -12,7 +12,7 @@ namespace {
 std::string format_number(double v) {
   char buf[64];
   const auto result = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, result.ptr);
+  return {buf, result.ptr};
 }
 
 std::variant<double, Fault> input(std::string_view name, double v, std::size_t column) {

@@ -1,6 +1,6 @@
-// Rule: etcd-defrag's --defrag-rule language, e.g. "dbQuotaUsage > 0.8 || dbSizeFree >
-// 200*1024*1024". Parsed and type-checked once, then evaluated per member. Immutable: copies share
-// the parsed form, and evaluate() may be called from many threads at once.
+// Rule: etcd-defrag's --defrag-rule language ("dbQuotaUsage > 0.8 || dbSizeFree > 200*1024*1024"),
+// parsed and type-checked once, then evaluated per member. Immutable: copies share the parsed
+// form, and evaluate() may be called from many threads at once.
 //
 // Variables: dbSize, dbSizeInUse, dbSizeFree (dbSize - dbSizeInUse), dbQuota, dbQuotaUsage
 // (dbSize / dbQuota). Operators, loosest first: ||, &&, == != < > <= >=, + -, * / %, unary ! -;
