@@ -69,7 +69,8 @@ ErrorCode map_code(const grpc::Status& s) {
 
 // A hint for the failures a newcomer meets first; gRPC's own text stays in the message.
 std::string hint_for(const std::string& message) {
-  if (message.find("CERTIFICATE_VERIFY_FAILED") != std::string::npos) {
+  if (message.find("CERTIFICATE_VERIFY_FAILED") != std::string::npos ||
+      message.find("certificate verify failed") != std::string::npos) {
     return " (the server's certificate is not trusted: check --cacert)";
   }
   if (message.find("WRONG_VERSION_NUMBER") != std::string::npos ||
