@@ -138,6 +138,18 @@ DisarmDecision decide_disarm(const std::vector<etcd::MemberSnapshot>& view,
     d.reason = "no NOSPACE alarm";
     return d;
   }
+  for (const auto& a : d.alarms) {
+    const bool checked = std::any_of(view.begin(), view.end(), [&](const auto& m) {
+      return m.status && m.status->member_id == a.member_id;
+    });
+    if (!checked) {
+      // Its size is unknown: clearing its alarm could let it grow past the quota again.
+      d.reason = "not disarming NOSPACE: member " + etcd::member_id_hex(a.member_id) +
+                 " raised it but its size was not checked";
+      d.alarms.clear();
+      return d;
+    }
+  }
   for (const auto& m : view) {
     if (!m.status) {
       d.alarms.clear();

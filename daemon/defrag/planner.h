@@ -75,8 +75,9 @@ struct DisarmDecision {
   std::vector<etcd::Alarm> alarms;  // the NOSPACE alarms to clear, one per member
   std::string reason;
 };
-// Step 8: clear NOSPACE only when every member's file is at most quota x threshold; never
-// touch CORRUPT; never with member ID 0.
+// Step 8: clear NOSPACE only when every member's file is at most quota x threshold and every
+// member that raised it is in the view (its size known); never touch CORRUPT; never with
+// member ID 0.
 DisarmDecision decide_disarm(const std::vector<etcd::MemberSnapshot>& view,
                              const std::vector<etcd::Alarm>& alarms, double threshold);
 

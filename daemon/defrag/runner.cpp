@@ -5,6 +5,7 @@
 
 #include "common/bytes.h"
 #include "common/duration.h"
+#include "etcd/endpoint.h"
 
 namespace edd::defrag {
 
@@ -161,7 +162,10 @@ void Runner::maybe_move_leader(Context& ctx, const PlannedMember& leader, RunRep
     say_("Not moving leadership: no follower is defragmented, healthy and caught up");
     return;
   }
-  if (auto a = allowed("moving leadership"); !a) return;
+  if (auto a = allowed("moving leadership"); !a) {
+    say_("Not moving leadership: " + a.error().message);
+    return;
+  }
   say_("Moving leadership from " + etcd::member_id_hex(leader.member_id) + " to " +
        etcd::member_id_hex(*target) + " before defragmenting the leader");
   if (auto s = client_.move_leader(leader.endpoint, *target); !s) {
@@ -182,7 +186,10 @@ void Runner::maybe_move_leader(Context& ctx, const PlannedMember& leader, RunRep
 }
 
 void Runner::disarm(Context& ctx, RunReport& report) {
-  const auto view = etcd::fetch_cluster_view(client_, ctx.endpoints, options_.view);
+  // Every member's size counts, not only the endpoints we defragmented: NOSPACE is cluster-wide.
+  std::vector<std::string> all = ctx.endpoints;
+  all.insert(all.end(), ctx.health_targets.begin(), ctx.health_targets.end());
+  const auto view = etcd::fetch_cluster_view(client_, etcd::dedupe_endpoints(all), options_.view);
   std::vector<etcd::Alarm> alarms;
   std::string via;
   for (const auto& m : view) {
@@ -379,13 +386,18 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
   if (options_.compaction) {
     // Compact through the first member we will defragment: a physical compaction returns once
     // that member has compacted, so its defrag reclaims the most.
-    std::string via = plan.empty() ? ctx.endpoints.front() : plan.front().endpoint;
+    // Never through a learner: etcd refuses it ("rpc not supported for learner").
+    std::string via;
     for (const auto& p : plan) {
       if (p.action == Action::kDefragment) {
         via = p.endpoint;
         break;
       }
     }
+    for (const auto& p : plan) {
+      if (via.empty() && p.action != Action::kSkipLearner) via = p.endpoint;
+    }
+    if (via.empty()) return abort("compaction: no voting member among the endpoints");
     if (auto a = allowed("compaction"); !a) return abort(a.error().message);
     auto st = client_.status(via);
     if (!st) return abort("compaction: " + st.error().message);
@@ -438,6 +450,8 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
     if (verdict.action != Action::kDefragment) {
       r.result = MemberResult::kSkipped;
       say_("Skipping endpoint \"" + p.endpoint + "\": " + verdict.reason);
+      // A rule that cannot be evaluated decided nothing: the operator must hear about it.
+      if (verdict.action == Action::kRuleError) failed = true;
       continue;
     }
     if (st->is_leader() && options_.move_leader) {

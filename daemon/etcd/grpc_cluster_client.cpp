@@ -22,6 +22,7 @@ struct GrpcClusterClient::Connection {
   std::unique_ptr<pb::Maintenance::Stub> maintenance;
   std::unique_ptr<pb::Cluster::Stub> cluster;
   std::unique_ptr<pb::Auth::Stub> auth;
+  std::unique_ptr<pb::Lease::Stub> lease;
 };
 
 namespace {
@@ -218,6 +219,7 @@ Result<std::shared_ptr<GrpcClusterClient::Connection>> GrpcClusterClient::connec
   conn->maintenance = pb::Maintenance::NewStub(conn->channel);
   conn->cluster = pb::Cluster::NewStub(conn->channel);
   conn->auth = pb::Auth::NewStub(conn->channel);
+  conn->lease = pb::Lease::NewStub(conn->channel);
   connections_.emplace(endpoint, conn);
   return conn;
 }
@@ -426,6 +428,148 @@ Result<HashKv> GrpcClusterClient::hash_kv(const std::string& endpoint, std::int6
                   });
   if (!s) return s.error();
   return HashKv{resp.hash(), resp.compact_revision(), resp.header().revision()};
+}
+
+std::string prefix_range_end(const std::string& prefix) {
+  std::string end = prefix;
+  while (!end.empty()) {
+    auto& last = end.back();
+    if (static_cast<unsigned char>(last) < 0xff) {
+      last = static_cast<char>(static_cast<unsigned char>(last) + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');  // every key
+}
+
+namespace {
+
+KeyValue from_pb(const mvccpb::KeyValue& kv) {
+  return {kv.key(), kv.value(), kv.create_revision(), kv.mod_revision(), kv.lease()};
+}
+
+}  // namespace
+
+Result<std::int64_t> GrpcClusterClient::lease_grant(const std::string& endpoint,
+                                                    std::chrono::seconds ttl) {
+  pb::LeaseGrantResponse resp;
+  auto s = invoke(endpoint, "lease grant", options_.command_timeout,
+                  [&](Connection& c, grpc::ClientContext& ctx) {
+                    pb::LeaseGrantRequest req;
+                    req.set_ttl(ttl.count());
+                    return c.lease->LeaseGrant(&ctx, req, &resp);
+                  });
+  if (!s) return s.error();
+  if (!resp.error().empty()) {
+    return make_error(ErrorCode::kFailedPrecondition, endpoint + ": lease grant: " + resp.error());
+  }
+  return resp.id();
+}
+
+Result<std::int64_t> GrpcClusterClient::lease_keep_alive(const std::string& endpoint,
+                                                         std::int64_t lease_id) {
+  pb::LeaseKeepAliveResponse resp;
+  bool answered = false;
+  // One short-lived stream per keep-alive: simple, and nothing stays open on a member that is
+  // about to be defragmented.
+  auto s = invoke(endpoint, "lease keep-alive", options_.command_timeout,
+                  [&](Connection& c, grpc::ClientContext& ctx) {
+                    auto stream = c.lease->LeaseKeepAlive(&ctx);
+                    pb::LeaseKeepAliveRequest req;
+                    req.set_id(lease_id);
+                    if (stream->Write(req)) answered = stream->Read(&resp);
+                    stream->WritesDone();
+                    return stream->Finish();
+                  });
+  if (!s) return s.error();
+  if (!answered) {
+    return make_error(ErrorCode::kUnavailable, endpoint + ": lease keep-alive: no answer");
+  }
+  return resp.ttl() > 0 ? resp.ttl() : 0;
+}
+
+Status GrpcClusterClient::lease_revoke(const std::string& endpoint, std::int64_t lease_id) {
+  pb::LeaseRevokeResponse resp;
+  return invoke(endpoint, "lease revoke", options_.command_timeout,
+                [&](Connection& c, grpc::ClientContext& ctx) {
+                  pb::LeaseRevokeRequest req;
+                  req.set_id(lease_id);
+                  return c.lease->LeaseRevoke(&ctx, req, &resp);
+                });
+}
+
+Result<std::int64_t> GrpcClusterClient::create_key(const std::string& endpoint,
+                                                   const std::string& key, const std::string& value,
+                                                   std::int64_t lease_id) {
+  pb::TxnResponse resp;
+  auto s = invoke(endpoint, "create key", options_.command_timeout,
+                  [&](Connection& c, grpc::ClientContext& ctx) {
+                    pb::TxnRequest req;
+                    auto* cmp = req.add_compare();
+                    cmp->set_key(key);
+                    cmp->set_target(pb::Compare::CREATE);
+                    cmp->set_result(pb::Compare::EQUAL);
+                    cmp->set_create_revision(0);
+                    auto* put = req.add_success()->mutable_request_put();
+                    put->set_key(key);
+                    put->set_value(value);
+                    put->set_lease(lease_id);
+                    req.add_failure()->mutable_request_range()->set_key(key);
+                    return c.kv->Txn(&ctx, req, &resp);
+                  });
+  if (!s) return s.error();
+  if (resp.succeeded()) return resp.header().revision();
+  if (resp.responses_size() > 0 && resp.responses(0).response_range().kvs_size() > 0) {
+    return resp.responses(0).response_range().kvs(0).create_revision();
+  }
+  return make_error(ErrorCode::kInternal, endpoint + ": create key: unexpected Txn answer");
+}
+
+Result<std::vector<KeyValue>> GrpcClusterClient::list_prefix(const std::string& endpoint,
+                                                             const std::string& prefix,
+                                                             std::int64_t limit) {
+  pb::RangeResponse resp;
+  auto s = invoke(endpoint, "list keys", options_.command_timeout,
+                  [&](Connection& c, grpc::ClientContext& ctx) {
+                    pb::RangeRequest req;
+                    req.set_key(prefix);
+                    req.set_range_end(prefix_range_end(prefix));
+                    req.set_sort_target(pb::RangeRequest::CREATE);
+                    req.set_sort_order(pb::RangeRequest::ASCEND);
+                    req.set_limit(limit);
+                    return c.kv->Range(&ctx, req, &resp);
+                  });
+  if (!s) return s.error();
+  std::vector<KeyValue> out;
+  for (const auto& kv : resp.kvs()) out.push_back(from_pb(kv));
+  return out;
+}
+
+Status GrpcClusterClient::put(const std::string& endpoint, const std::string& key,
+                              const std::string& value) {
+  pb::PutResponse resp;
+  return invoke(endpoint, "put", options_.command_timeout,
+                [&](Connection& c, grpc::ClientContext& ctx) {
+                  pb::PutRequest req;
+                  req.set_key(key);
+                  req.set_value(value);
+                  return c.kv->Put(&ctx, req, &resp);
+                });
+}
+
+Result<std::optional<KeyValue>> GrpcClusterClient::get(const std::string& endpoint,
+                                                       const std::string& key) {
+  pb::RangeResponse resp;
+  auto s = invoke(endpoint, "get", options_.command_timeout,
+                  [&](Connection& c, grpc::ClientContext& ctx) {
+                    pb::RangeRequest req;
+                    req.set_key(key);
+                    return c.kv->Range(&ctx, req, &resp);
+                  });
+  if (!s) return s.error();
+  if (resp.kvs_size() == 0) return std::optional<KeyValue>{};
+  return std::optional<KeyValue>{from_pb(resp.kvs(0))};
 }
 
 }  // namespace edd::etcd

@@ -10,10 +10,11 @@
 #include "common/result.h"
 #include "etcd/client_options.h"
 #include "etcd/cluster_client.h"
+#include "etcd/lock_client.h"
 
 namespace edd::etcd {
 
-class GrpcClusterClient final : public ClusterClient {
+class GrpcClusterClient final : public ClusterClient, public LockClient {
  public:
   // Reads the TLS files; a missing or unreadable file is an error naming the flag.
   static Result<std::unique_ptr<GrpcClusterClient>> create(ClientOptions options);
@@ -28,6 +29,18 @@ class GrpcClusterClient final : public ClusterClient {
   Status defragment(const std::string& endpoint, std::chrono::milliseconds timeout) override;
   Status move_leader(const std::string& leader_endpoint, std::uint64_t target_id) override;
   Result<HashKv> hash_kv(const std::string& endpoint, std::int64_t revision) override;
+
+  Result<std::int64_t> lease_grant(const std::string& endpoint, std::chrono::seconds ttl) override;
+  Result<std::int64_t> lease_keep_alive(const std::string& endpoint,
+                                        std::int64_t lease_id) override;
+  Status lease_revoke(const std::string& endpoint, std::int64_t lease_id) override;
+  Result<std::int64_t> create_key(const std::string& endpoint, const std::string& key,
+                                  const std::string& value, std::int64_t lease_id) override;
+  Result<std::vector<KeyValue>> list_prefix(const std::string& endpoint, const std::string& prefix,
+                                            std::int64_t limit) override;
+  Status put(const std::string& endpoint, const std::string& key,
+             const std::string& value) override;
+  Result<std::optional<KeyValue>> get(const std::string& endpoint, const std::string& key) override;
 
   struct Connection;  // channel + stubs of one endpoint (defined in the .cpp)
 
