@@ -1,5 +1,6 @@
 #include "defrag/runner.h"
 
+#include <cstdio>
 #include <future>
 #include <map>
 
@@ -136,6 +137,33 @@ Status Runner::wait_caught_up(const Context& ctx, const std::string& endpoint) {
     }
     clock_.sleep_for(options_.poll_step);
   }
+}
+
+bool Runner::leader_move_worth_it(const RunReport& report, const etcd::MemberStatus& leader) {
+  using Mode = RunOptions::MoveLeader;
+  if (options_.move_leader != Mode::kAuto) return options_.move_leader == Mode::kAlways;
+  // Defrag time grows with the bytes still in use (design.md): estimate the leader's from the
+  // speed the followers showed in this very run.
+  double bytes = 0;
+  double seconds = 0;
+  for (const auto& r : report.members) {
+    if (r.result != MemberResult::kDefragmented || r.took.count() <= 0) continue;
+    bytes += static_cast<double>(r.db_size_in_use_before);
+    seconds += static_cast<double>(r.took.count()) / 1000.0;
+  }
+  if (bytes <= 0 || seconds <= 0) {
+    say_("Not moving leadership (auto): no follower defrag in this run to estimate from");
+    return false;
+  }
+  const double expected = static_cast<double>(leader.db_size_in_use) / (bytes / seconds);
+  const double threshold = static_cast<double>(options_.move_leader_min_stall.count()) / 1000.0;
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "Leader's expected defrag: %.2fs (%.0f MB/s over the followers); moving "
+                "leadership only above %.2fs",
+                expected, bytes / seconds / 1e6, threshold);
+  say_(line);
+  return expected > threshold;
 }
 
 void Runner::maybe_move_leader(Context& ctx, const PlannedMember& leader, RunReport& report) {
@@ -454,16 +482,18 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
       if (verdict.action == Action::kRuleError) failed = true;
       continue;
     }
-    if (st->is_leader() && options_.move_leader) {
+    if (st->is_leader() && leader_move_worth_it(report, *st)) {
       maybe_move_leader(ctx, p, report);
       r.was_leader = true;
     }
     if (auto a = allowed("defragmenting"); !a) return abort(a.error().message);
 
     say_("Defragmenting endpoint \"" + p.endpoint + "\"");
+    if (options_.defragmenting) options_.defragmenting(p.endpoint);
     const auto t0 = clock_.now();
     const Status s =
         client_.defragment(p.endpoint, defrag_timeout(st->db_size, options_.command_timeout));
+    if (options_.defragmenting) options_.defragmenting("");
     const auto elapsed = clock_.now() - t0;
     r.took = std::chrono::duration_cast<milliseconds>(elapsed);
     if (!s) {

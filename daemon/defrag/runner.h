@@ -26,7 +26,13 @@ struct RunOptions {
   bool compaction = true;
   bool continue_on_error = true;
   bool dry_run = false;
-  bool move_leader = false;
+  // kAlways: etcd-defrag's --move-leader. kAuto: only when the leader's expected defrag time
+  // (its in-use bytes at the speed the followers' defrags showed in this run) exceeds
+  // move_leader_min_stall: a leader defrag holds every lease keep-alive in the cluster, but a
+  // move can fail calls in flight (design.md, measured facts).
+  enum class MoveLeader { kNever, kAlways, kAuto };
+  MoveLeader move_leader = MoveLeader::kNever;
+  std::chrono::milliseconds move_leader_min_stall{1000};
   bool auto_disalarm = false;
   double disalarm_threshold = 0.9;
   bool consistency_check = true;
@@ -38,6 +44,9 @@ struct RunOptions {
   // Asked before every step that changes the cluster; an error stops the run there. The daemon
   // checks here that it still owns the lock.
   std::function<Status()> before_step;
+  // Told which member is about to block in Defragment ("" once it is back), so lease
+  // keep-alives can go elsewhere.
+  std::function<void(const std::string& endpoint)> defragmenting;
 };
 
 // Receives the run's progress, one human-readable line at a time.
@@ -57,6 +66,7 @@ class Runner {
   Status allowed(const char* step);
   Status wait_caught_up(const Context& ctx, const std::string& endpoint);
   void maybe_move_leader(Context& ctx, const PlannedMember& leader, RunReport& report);
+  bool leader_move_worth_it(const RunReport& report, const etcd::MemberStatus& leader);
   void disarm(Context& ctx, RunReport& report);
   void check_consistency(Context& ctx, RunReport& report);
   std::string endpoint_of(const Context& ctx, std::uint64_t member_id) const;

@@ -169,7 +169,7 @@ TEST_CASE(
     "leader's defrag") {
   FakeCluster fake(three_members(), 1);
   TestRun t(fake);
-  t.options.move_leader = true;
+  t.options.move_leader = RunOptions::MoveLeader::kAlways;
   const RunReport report = t.run();
 
   CHECK(report.outcome == Outcome::kSuccess);
@@ -186,7 +186,7 @@ TEST_CASE("move-leader keeps leadership when no follower was defragmented") {
   members[0].db_size = 300'000'000;  // only the leader is big enough for the rule
   FakeCluster fake(members, 1);
   TestRun t(fake);
-  t.options.move_leader = true;
+  t.options.move_leader = RunOptions::MoveLeader::kAlways;
   t.rule = rule("dbSize > 200*1000*1000");
   const RunReport report = t.run();
 
@@ -203,7 +203,7 @@ TEST_CASE("a failed leader move defragments the leader in place") {
                                  "etcd-1:2379: move leader: "
                                  "context deadline exceeded"));
   TestRun t(fake);
-  t.options.move_leader = true;
+  t.options.move_leader = RunOptions::MoveLeader::kAlways;
   const RunReport report = t.run();
 
   CHECK(report.outcome == Outcome::kSuccess);
@@ -306,4 +306,28 @@ TEST_CASE("a rule that cannot be evaluated skips the member and fails the run") 
     CHECK_THAT(m.message, Catch::Contains("zero"));
   }
   CHECK(fake.events_starting_with("defragment").empty());
+}
+
+TEST_CASE("auto move-leader moves only when the leader's expected stall is long") {
+  // Followers took 1 s each for 100 MB in use: 100 MB/s. The leader holds 300 MB in use.
+  auto members = three_members();
+  for (auto& m : members) {
+    m.db_size_in_use = m.id == 1 ? 300'000'000 : 100'000'000;
+    m.defrag_takes = std::chrono::seconds(1);
+  }
+  FakeCluster fake(members, 1);
+  TestRun t(fake);
+  fake.use_clock(t.clock);
+  t.options.move_leader = RunOptions::MoveLeader::kAuto;
+  SECTION("expected 3 s, threshold 1 s: move") {
+    t.options.move_leader_min_stall = std::chrono::seconds(1);
+    const RunReport report = t.run();
+    CHECK(report.leader_moved_to.has_value());
+  }
+  SECTION("expected 3 s, threshold 5 s: stay") {
+    t.options.move_leader_min_stall = std::chrono::seconds(5);
+    const RunReport report = t.run();
+    CHECK_FALSE(report.leader_moved_to.has_value());
+    CHECK(fake.events_starting_with("move_leader").empty());
+  }
 }
