@@ -1,0 +1,396 @@
+#include "service/daemon_loop.h"
+
+#include <boost/json.hpp>
+#include <future>
+
+#include "coord/fallback_actor.h"
+#include "etcd/cluster_view.h"
+#include "etcd/endpoint.h"
+
+namespace edd::service {
+
+namespace json = boost::json;
+
+std::string trigger_name(Trigger t) {
+  switch (t) {
+    case Trigger::kRule:
+      return "rule";
+    case Trigger::kWebhook:
+      return "webhook";
+    case Trigger::kManual:
+      return "manual";
+    case Trigger::kNoSpace:
+      break;
+  }
+  return "nospace";
+}
+
+std::string decision_name(Decision d) {
+  switch (d) {
+    case Decision::kIdle:
+      return "idle";
+    case Decision::kPaused:
+      return "paused";
+    case Decision::kOutsideWindow:
+      return "outside maintenance window";
+    case Decision::kCooldown:
+      return "cooldown";
+    case Decision::kNotActor:
+      return "not the actor";
+    case Decision::kRan:
+      return "ran";
+    case Decision::kPollFailed:
+      break;
+  }
+  return "poll failed";
+}
+
+namespace {
+
+bool same_member_endpoint(const std::string& a, const std::string& b) {
+  auto pa = etcd::parse_endpoint(a);
+  auto pb = etcd::parse_endpoint(b);
+  return pa && pb && pa->grpc_target() == pb->grpc_target();
+}
+
+}  // namespace
+
+DaemonLoop::DaemonLoop(etcd::ClusterClient& cluster, etcd::LockClient& store,
+                       coord::LeaseLock& lock, Clock& clock, LoopHooks hooks, LoopSettings settings,
+                       LoopObserver& observer)
+    : cluster_(cluster),
+      store_(store),
+      lock_(lock),
+      clock_(clock),
+      hooks_(std::move(hooks)),
+      observer_(observer),
+      settings_(std::move(settings)) {}
+
+void DaemonLoop::request_run(Trigger trigger, bool bypass_rule) {
+  std::lock_guard l(mu_);
+  // Alertmanager delivers at least once and repeats: a pending request absorbs the repeats.
+  if (!requested_) requested_ = trigger;
+  requested_bypass_rule_ = requested_bypass_rule_ || bypass_rule;
+}
+
+bool DaemonLoop::run_pending() const {
+  std::lock_guard l(mu_);
+  return requested_.has_value();
+}
+
+std::optional<LastRun> DaemonLoop::last_run() const {
+  std::lock_guard l(mu_);
+  return last_run_;
+}
+
+PollView DaemonLoop::last_view() const {
+  std::lock_guard l(mu_);
+  return last_view_;
+}
+
+std::string DaemonLoop::actor() const {
+  std::lock_guard l(mu_);
+  return actor_;
+}
+
+void DaemonLoop::replace_settings(LoopSettings settings) {
+  std::lock_guard l(mu_);
+  settings_ = std::move(settings);
+}
+
+std::vector<std::string> DaemonLoop::endpoints() const {
+  std::lock_guard l(mu_);
+  return endpoints_.empty() ? settings_.seeds : endpoints_;
+}
+
+Status DaemonLoop::keep_alive() {
+  std::string avoid;
+  {
+    std::lock_guard l(mu_);
+    avoid = defragmenting_;
+  }
+  if (lock_.lease_id() == 0) return {};
+  return lock_.keep_alive(endpoints(), avoid);
+}
+
+void DaemonLoop::release_lock() {
+  lock_.release(endpoints());
+  std::lock_guard l(mu_);
+  lock_held_ = false;
+}
+
+PollView DaemonLoop::poll() {
+  LoopSettings s;
+  {
+    std::lock_guard l(mu_);
+    s = settings_;
+  }
+  PollView view;
+  auto eps = etcd::discover_endpoints(cluster_, s.seeds, s.cluster);
+  if (!eps) {
+    view.error = eps.error().message;
+    return view;
+  }
+  {
+    std::lock_guard l(mu_);
+    endpoints_ = *eps;
+  }
+  view.members = etcd::fetch_cluster_view(cluster_, *eps, s.run.view);
+  std::vector<std::future<bool>> health;
+  for (const auto& m : view.members) {
+    const bool ask = m.status && !m.status->is_learner;
+    health.push_back(std::async(std::launch::async, [this, ask, ep = m.endpoint] {
+      return ask && cluster_.health(ep).has_value();
+    }));
+  }
+  for (std::size_t i = 0; i < view.members.size(); ++i) {
+    const auto& m = view.members[i];
+    view.healthy.push_back(health[i].get());
+    defrag::RuleVerdict verdict{defrag::Action::kSkipRule, "no status: " + m.error};
+    if (m.status) verdict = defrag::evaluate_rule(s.rule, *m.status, m.quota_bytes);
+    view.verdicts.push_back(std::move(verdict));
+    for (auto a : m.alarms) view.nospace = view.nospace || a == etcd::AlarmType::kNoSpace;
+    if (m.status && same_member_endpoint(m.endpoint, s.local_endpoint)) {
+      view.local_member_id = m.status->member_id;
+    }
+  }
+  bool answered = false;
+  for (const auto& m : view.members) answered = answered || m.status.has_value();
+  if (!answered) view.error = "no member answered";
+  return view;
+}
+
+DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
+  const auto eps = endpoints();
+  // Every daemon campaigns on every poll: the lock must be held before NOSPACE, when etcd
+  // still grants leases.
+  if (auto c = lock_.campaign(eps); !c && c.error().code != ErrorCode::kNoSpace) {
+    observer_.say("lock: campaign failed: " + c.error().message);
+  }
+  auto owns = lock_.owns(eps);
+  const bool held = owns && *owns;
+  bool changed = false;
+  {
+    std::lock_guard l(mu_);
+    changed = held != lock_held_;
+    lock_held_ = held;
+  }
+  if (changed) observer_.on_lock(held);
+  LoopSettings s;
+  {
+    std::lock_guard l(mu_);
+    s = settings_;
+  }
+  if (held) {
+    std::lock_guard l(mu_);
+    actor_ = s.identity;
+    return Actor::kLock;
+  }
+  auto holder = lock_.holder(eps);
+  if (holder && holder->has_value()) {
+    std::lock_guard l(mu_);
+    actor_ = **holder;
+    *why = "the lock is held by " + **holder;
+    return Actor::kNo;
+  }
+  {
+    std::lock_guard l(mu_);
+    actor_.clear();
+  }
+  if (!view.nospace) {
+    *why = "nobody holds the lock yet";
+    return Actor::kNo;
+  }
+  // NOSPACE and nobody holds the lock: nobody can take it either. Choose without a write.
+  std::vector<coord::VoterHealth> voters;
+  for (std::size_t i = 0; i < view.members.size(); ++i) {
+    const auto& m = view.members[i];
+    if (m.status) voters.push_back({m.status->member_id, view.healthy[i], m.status->is_learner});
+  }
+  const auto chosen = coord::fallback_actor(voters);
+  if (chosen && view.local_member_id != 0 && *chosen == view.local_member_id) {
+    observer_.say(
+        "lock: NOSPACE and nobody holds the lock; acting as the member with the "
+        "lowest healthy ID (" +
+        etcd::member_id_hex(*chosen) + ")");
+    return Actor::kFallback;
+  }
+  *why = "NOSPACE fallback: member " + (chosen ? etcd::member_id_hex(*chosen) : "none") +
+         " acts, not ours";
+  return Actor::kNo;
+}
+
+Status DaemonLoop::still_actor(Actor how) {
+  const auto eps = endpoints();
+  if (how == Actor::kLock) {
+    auto owns = lock_.owns(eps);
+    if (!owns) return owns.error();
+    if (!*owns) return make_error(ErrorCode::kFailedPrecondition, "lost the lock");
+    return {};
+  }
+  // Fallback: nobody may have taken the lock meanwhile, and we must still be the lowest
+  // healthy voter.
+  auto holder = lock_.holder(eps);
+  if (!holder) return holder.error();
+  if (holder->has_value()) {
+    return make_error(ErrorCode::kFailedPrecondition, "the lock is now held by " + **holder);
+  }
+  const PollView fresh = poll();
+  std::vector<coord::VoterHealth> voters;
+  for (std::size_t i = 0; i < fresh.members.size(); ++i) {
+    const auto& m = fresh.members[i];
+    if (m.status) voters.push_back({m.status->member_id, fresh.healthy[i], m.status->is_learner});
+  }
+  const auto chosen = coord::fallback_actor(voters);
+  if (!chosen || *chosen != fresh.local_member_id || fresh.local_member_id == 0) {
+    return make_error(ErrorCode::kFailedPrecondition, "no longer the fallback actor");
+  }
+  return {};
+}
+
+std::optional<LastRun> DaemonLoop::read_last_run() {
+  std::string key;
+  std::optional<LastRun> mine;
+  {
+    std::lock_guard l(mu_);
+    key = settings_.last_run_key;
+    mine = last_run_;
+  }
+  for (const auto& ep : endpoints()) {
+    auto kv = store_.get(ep, key);
+    if (!kv) continue;
+    if (!kv->has_value()) break;
+    boost::system::error_code ec;
+    const json::value v = json::parse((*kv)->value, ec);
+    if (ec || !v.is_object()) break;
+    const auto& o = v.as_object();
+    LastRun stored;
+    if (const auto* t = o.if_contains("time"); t && t->is_int64())
+      stored.unix_seconds = t->as_int64();
+    if (const auto* r = o.if_contains("result"); r && r->is_string())
+      stored.result = r->as_string();
+    if (const auto* a = o.if_contains("actor"); a && a->is_string()) stored.actor = a->as_string();
+    if (const auto* g = o.if_contains("trigger"); g && g->is_string()) {
+      stored.trigger = g->as_string();
+    }
+    if (!mine || stored.unix_seconds > mine->unix_seconds) mine = stored;
+    break;
+  }
+  return mine;
+}
+
+void DaemonLoop::write_last_run(const LastRun& run) {
+  std::string key;
+  {
+    std::lock_guard l(mu_);
+    key = settings_.last_run_key;
+    last_run_ = run;
+    last_run_unsaved_ = true;
+  }
+  const std::string value = json::serialize(json::object{{"time", run.unix_seconds},
+                                                         {"result", run.result},
+                                                         {"actor", run.actor},
+                                                         {"trigger", run.trigger}});
+  for (const auto& ep : endpoints()) {
+    if (store_.put(ep, key, value)) {
+      std::lock_guard l(mu_);
+      last_run_unsaved_ = false;
+      return;
+    }
+  }
+}
+
+StepResult DaemonLoop::step() {
+  const auto t0 = clock_.now();
+  PollView view = poll();
+  observer_.on_poll(view, clock_.now() - t0);
+  {
+    std::lock_guard l(mu_);
+    last_view_ = view;
+  }
+  if (!view.error.empty()) return {Decision::kPollFailed, view.error, std::nullopt};
+
+  LoopSettings s;
+  std::optional<Trigger> requested;
+  bool bypass_rule = false;
+  std::optional<LastRun> unsaved;
+  {
+    std::lock_guard l(mu_);
+    s = settings_;
+    requested = requested_;
+    bypass_rule = requested_bypass_rule_;
+    if (last_run_unsaved_) unsaved = last_run_;
+  }
+  if (unsaved) write_last_run(*unsaved);  // etcd may take writes again now
+
+  std::string why_not_actor;
+  const Actor actor = who_acts(view, &why_not_actor);
+
+  std::string fired;
+  for (std::size_t i = 0; i < view.members.size(); ++i) {
+    if (view.healthy[i] && view.verdicts[i].action == defrag::Action::kDefragment) {
+      fired = view.members[i].endpoint + ": " + view.verdicts[i].reason;
+      break;
+    }
+  }
+  if (!requested && fired.empty())
+    return {Decision::kIdle, "the rule is false for every member", std::nullopt};
+  if (hooks_.paused && hooks_.paused()) {
+    return {Decision::kPaused, "paused by the kill switch", std::nullopt};
+  }
+  const auto wall = hooks_.wall_now ? hooks_.wall_now() : std::chrono::system_clock::now();
+  const bool emergency = view.nospace && s.nospace_bypasses_min_interval;
+  if (!emergency && hooks_.in_window && !hooks_.in_window(wall)) {
+    return {Decision::kOutsideWindow, "outside the maintenance windows", std::nullopt};
+  }
+  if (auto last = read_last_run(); last && !emergency) {
+    const auto since = std::chrono::seconds(
+        std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count() -
+        last->unix_seconds);
+    if (since < s.min_interval) {
+      return {Decision::kCooldown,
+              "last run " + std::to_string(since.count()) + "s ago by " + last->actor +
+                  " (min_interval " +
+                  std::to_string(
+                      std::chrono::duration_cast<std::chrono::seconds>(s.min_interval).count()) +
+                  "s)",
+              std::nullopt};
+    }
+  }
+  if (actor == Actor::kNo) return {Decision::kNotActor, why_not_actor, std::nullopt};
+
+  const Trigger trigger = requested      ? *requested
+                          : view.nospace ? Trigger::kNoSpace
+                                         : Trigger::kRule;
+  observer_.say("starting a run (" + trigger_name(trigger) +
+                "): " + (fired.empty() ? std::string("requested") : fired));
+  defrag::RunOptions options = s.run;
+  options.cluster = s.cluster;
+  options.before_step = [this, actor] { return still_actor(actor); };
+  options.defragmenting = [this](const std::string& ep) {
+    std::lock_guard l(mu_);
+    defragmenting_ = ep;
+  };
+  defrag::Runner runner(cluster_, clock_, bypass_rule ? rule::Rule() : s.rule, options,
+                        [this](const std::string& line) { observer_.say(line); });
+  defrag::RunReport report = runner.run(s.seeds);
+  {
+    std::lock_guard l(mu_);
+    requested_.reset();
+    requested_bypass_rule_ = false;
+    defragmenting_.clear();
+  }
+  observer_.on_run(trigger, report);
+  // An aborted run changed nothing: it must not start the cooldown (a member restarting for a
+  // minute would otherwise block the next hour).
+  if (report.outcome != defrag::Outcome::kAborted) {
+    write_last_run({std::chrono::duration_cast<std::chrono::seconds>(
+                        (hooks_.wall_now ? hooks_.wall_now() : std::chrono::system_clock::now())
+                            .time_since_epoch())
+                        .count(),
+                    defrag::outcome_name(report.outcome), s.identity, trigger_name(trigger)});
+  }
+  return {Decision::kRan, defrag::outcome_name(report.outcome), std::move(report)};
+}
+
+}  // namespace edd::service

@@ -1,0 +1,135 @@
+// The daemon's decision loop, one poll per step(): statuses of every member in parallel, the rule
+// per member, then, when the rule fires (or a run was requested) and the daemon is not paused,
+// outside its windows or in its cooldown, and is the actor (it owns the lease lock, or nobody does
+// under NOSPACE and its member has the lowest healthy ID), it runs the same engine as `defrag`.
+// step() runs on one worker thread; request_run(), keep_alive() and the getters are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "coord/lease_lock.h"
+#include "defrag/planner.h"
+#include "defrag/report.h"
+#include "defrag/runner.h"
+#include "etcd/cluster_client.h"
+#include "etcd/lock_client.h"
+#include "etcd/member_snapshot.h"
+#include "rule/rule.h"
+
+namespace edd::service {
+
+enum class Trigger { kRule, kWebhook, kManual, kNoSpace };
+std::string trigger_name(Trigger t);
+
+struct LoopSettings {
+  std::vector<std::string> seeds;
+  bool cluster = true;
+  std::string local_endpoint;  // this host's member
+  std::string identity;        // who we are in the lock and in the last-run record
+  rule::Rule rule;
+  defrag::RunOptions run;  // the hooks are set per run by the loop
+  std::chrono::milliseconds min_interval{std::chrono::hours(1)};
+  bool nospace_bypasses_min_interval = true;
+  std::string last_run_key = "/etcd-defragd/last-run";
+};
+
+// What one poll saw, for metrics and /v1/status.
+struct PollView {
+  std::vector<etcd::MemberSnapshot> members;
+  std::vector<bool> healthy;                  // per member
+  std::vector<defrag::RuleVerdict> verdicts;  // per member
+  std::uint64_t local_member_id = 0;
+  bool nospace = false;
+  std::string error;  // why the poll failed (no member reachable, ...)
+};
+
+struct LastRun {
+  std::int64_t unix_seconds = 0;
+  std::string result;  // outcome_name
+  std::string actor;
+  std::string trigger;
+};
+
+enum class Decision { kIdle, kPaused, kOutsideWindow, kCooldown, kNotActor, kRan, kPollFailed };
+std::string decision_name(Decision d);
+
+struct StepResult {
+  Decision decision = Decision::kIdle;
+  std::string reason;
+  std::optional<defrag::RunReport> report;
+};
+
+class LoopObserver {
+ public:
+  virtual ~LoopObserver() = default;
+  virtual void on_poll(const PollView& view, std::chrono::nanoseconds took) = 0;
+  virtual void on_run(Trigger trigger, const defrag::RunReport& report) = 0;
+  virtual void on_lock(bool held) = 0;
+  virtual void say(const std::string& line) = 0;  // progress and decisions, for the log
+};
+
+struct LoopHooks {
+  std::function<bool()> paused;  // the kill switch: a file's presence
+  std::function<bool(std::chrono::system_clock::time_point)> in_window;
+  std::function<std::chrono::system_clock::time_point()> wall_now;
+};
+
+class DaemonLoop {
+ public:
+  DaemonLoop(etcd::ClusterClient& cluster, etcd::LockClient& store, coord::LeaseLock& lock,
+             Clock& clock, LoopHooks hooks, LoopSettings settings, LoopObserver& observer);
+
+  StepResult step();
+
+  // A run asked for from outside (webhook, operator); picked up by the next step. With
+  // bypass_rule the alert is the rule; the health gate and every safety check still apply.
+  void request_run(Trigger trigger, bool bypass_rule);
+  bool run_pending() const;
+
+  // One keep-alive of the lock's lease, never through the member being defragmented. Called on
+  // its own timer, from its own thread.
+  Status keep_alive();
+
+  std::optional<LastRun> last_run() const;
+  PollView last_view() const;
+  std::string actor() const;  // who holds the lock, as last seen ("" when nobody)
+  void replace_settings(LoopSettings settings);  // SIGHUP: applies from the next step
+  void release_lock();                           // SIGTERM
+
+ private:
+  PollView poll();
+  enum class Actor { kNo, kLock, kFallback };
+  Actor who_acts(const PollView& view, std::string* why);
+  Status still_actor(Actor how);
+  std::optional<LastRun> read_last_run();
+  void write_last_run(const LastRun& run);
+  std::vector<std::string> endpoints() const;
+
+  etcd::ClusterClient& cluster_;
+  etcd::LockClient& store_;
+  coord::LeaseLock& lock_;
+  Clock& clock_;
+  LoopHooks hooks_;
+  LoopObserver& observer_;
+
+  mutable std::mutex mu_;
+  LoopSettings settings_;               // guarded by mu_ (copied at the start of a step)
+  std::vector<std::string> endpoints_;  // guarded by mu_: the last discovered endpoints
+  std::string defragmenting_;           // guarded by mu_
+  std::optional<Trigger> requested_;    // guarded by mu_
+  bool requested_bypass_rule_ = false;  // guarded by mu_
+  std::optional<LastRun> last_run_;     // guarded by mu_
+  bool last_run_unsaved_ = false;       // guarded by mu_: to write when etcd takes writes again
+  PollView last_view_;                  // guarded by mu_
+  std::string actor_;                   // guarded by mu_
+  bool lock_held_ = false;              // guarded by mu_
+};
+
+}  // namespace edd::service

@@ -1,0 +1,247 @@
+// The daemon's loop stepped by hand: a scripted cluster, an in-memory lock store, manual clocks.
+#include <catch2/catch.hpp>
+
+#include "fake_cluster.h"
+#include "fake_lock_client.h"
+#include "service/daemon_loop.h"
+
+using namespace edd;
+using namespace edd::service;
+using edd::test::FakeCluster;
+using edd::test::FakeLockClient;
+using edd::test::kEtcd1;
+using edd::test::kEtcd2;
+using edd::test::kEtcd3;
+using edd::test::three_members;
+
+namespace {
+
+class RecordingObserver final : public LoopObserver {
+ public:
+  void on_poll(const PollView&, std::chrono::nanoseconds) override { ++polls; }
+  void on_run(Trigger t, const defrag::RunReport& r) override {
+    runs.push_back(trigger_name(t) + ":" + defrag::outcome_name(r.outcome));
+  }
+  void on_lock(bool held) override { lock_changes.push_back(held); }
+  void say(const std::string& line) override { lines.push_back(line); }
+  int polls = 0;
+  std::vector<std::string> runs;
+  std::vector<bool> lock_changes;
+  std::vector<std::string> lines;
+};
+
+rule::Rule rule(std::string_view text) {
+  auto r = rule::Rule::parse(text);
+  REQUIRE(r);
+  return *r;
+}
+
+// One daemon: its loop, its lock, its clocks; several may share one cluster and lock store.
+struct Daemon {
+  Daemon(FakeCluster& cluster, FakeLockClient& store, const std::string& local,
+         std::string rule_text = "dbSizeFree > 50*1000*1000")
+      : lock(store, lock_options(local)) {
+    LoopSettings s;
+    s.seeds = {kEtcd1, kEtcd2, kEtcd3};
+    s.cluster = true;
+    s.local_endpoint = local;
+    s.identity = local;
+    s.rule = rule(rule_text);
+    s.min_interval = std::chrono::hours(1);
+    s.run.catch_up_timeout = std::chrono::seconds(5);
+    LoopHooks hooks;
+    hooks.paused = [this] { return paused; };
+    hooks.in_window = [this](std::chrono::system_clock::time_point) { return in_window; };
+    hooks.wall_now = [this] { return wall; };
+    loop = std::make_unique<DaemonLoop>(cluster, store, lock, clock, hooks, s, observer);
+  }
+  static coord::LockOptions lock_options(const std::string& who) {
+    coord::LockOptions o;
+    o.identity = who;
+    return o;
+  }
+  coord::LeaseLock lock;
+  ManualClock clock;
+  RecordingObserver observer;
+  bool paused = false;
+  bool in_window = true;
+  std::chrono::system_clock::time_point wall{std::chrono::hours(24 * 365 * 50)};
+  std::unique_ptr<DaemonLoop> loop;
+};
+
+// Members whose files do not shrink: the rule keeps firing after a run, so cooldowns show.
+std::vector<edd::test::FakeMember> stubborn_members() {
+  auto members = three_members();
+  for (auto& m : members) m.db_size_after = m.db_size;
+  return members;
+}
+
+}  // namespace
+
+TEST_CASE("loop: a rule that fires leads to one run in the same poll, then a cooldown") {
+  FakeCluster cluster(stubborn_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  const StepResult first = d.loop->step();
+  CHECK(first.decision == Decision::kRan);
+  CHECK(cluster.events_starting_with("defragment").size() == 3);
+  CHECK(d.observer.runs == std::vector<std::string>{"rule:success"});
+  CHECK(d.observer.lock_changes == std::vector<bool>{true});
+
+  const StepResult second = d.loop->step();
+  CHECK(second.decision == Decision::kCooldown);
+  CHECK(cluster.events_starting_with("defragment").size() == 3);
+
+  d.wall += std::chrono::minutes(61);
+  CHECK(d.loop->step().decision == Decision::kRan);
+}
+
+TEST_CASE("loop: after a run that worked the rule is quiet again") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  REQUIRE(d.loop->step().decision == Decision::kRan);
+  CHECK(d.loop->step().decision == Decision::kIdle);
+}
+
+TEST_CASE("loop: a rule that is false everywhere does nothing") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1, "dbSizeFree > 500*1000*1000");
+  CHECK(d.loop->step().decision == Decision::kIdle);
+  CHECK(cluster.events_starting_with("defragment").empty());
+  CHECK(cluster.events_starting_with("compact").empty());
+}
+
+TEST_CASE("loop: the kill switch pauses action while polling goes on") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  d.paused = true;
+  CHECK(d.loop->step().decision == Decision::kPaused);
+  CHECK(d.observer.polls == 1);
+  CHECK(cluster.events_starting_with("defragment").empty());
+  d.paused = false;
+  CHECK(d.loop->step().decision == Decision::kRan);
+}
+
+TEST_CASE("loop: outside the maintenance windows nothing runs") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  d.in_window = false;
+  CHECK(d.loop->step().decision == Decision::kOutsideWindow);
+  CHECK(cluster.events_starting_with("defragment").empty());
+}
+
+TEST_CASE("loop: the cooldown is shared through etcd, so a second daemon respects it") {
+  FakeCluster cluster(stubborn_members(), 1);
+  FakeLockClient store;
+  Daemon a(cluster, store, kEtcd1);
+  Daemon b(cluster, store, kEtcd2);
+  REQUIRE(a.loop->step().decision == Decision::kRan);
+  a.loop->release_lock();  // a goes away; b could take the lock now
+  b.wall = a.wall + std::chrono::minutes(10);
+  const StepResult r = b.loop->step();
+  CHECK(r.decision == Decision::kCooldown);
+  CHECK_THAT(r.reason, Catch::Contains(kEtcd1));
+  CHECK(cluster.events_starting_with("defragment").size() == 3);
+}
+
+TEST_CASE("loop: only the daemon holding the lock acts") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon a(cluster, store, kEtcd1);
+  Daemon b(cluster, store, kEtcd2);
+  a.paused = true;
+  REQUIRE(a.loop->step().decision == Decision::kPaused);  // a campaigned first: a holds it
+  const StepResult r = b.loop->step();
+  CHECK(r.decision == Decision::kNotActor);
+  CHECK_THAT(r.reason, Catch::Contains("held by " + std::string(kEtcd1)));
+  CHECK(cluster.events_starting_with("defragment").empty());
+}
+
+TEST_CASE("loop: NOSPACE bypasses the cooldown") {
+  FakeCluster cluster(stubborn_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  REQUIRE(d.loop->step().decision == Decision::kRan);
+  cluster.raise_alarm(1, etcd::AlarmType::kNoSpace);
+  d.wall += std::chrono::minutes(1);
+  const StepResult r = d.loop->step();
+  CHECK(r.decision == Decision::kRan);
+  CHECK(d.observer.runs.back() == "nospace:success");
+}
+
+TEST_CASE("loop: under NOSPACE with nobody holding the lock, the lowest healthy member acts") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  cluster.raise_alarm(2, etcd::AlarmType::kNoSpace);
+  store.set_nospace(true);  // nobody can take the lock any more
+  Daemon high(cluster, store, kEtcd3);
+  const StepResult waits = high.loop->step();
+  CHECK(waits.decision == Decision::kNotActor);
+  CHECK_THAT(waits.reason, Catch::Contains("member 1 acts"));
+  CHECK(cluster.events_starting_with("defragment").empty());
+
+  Daemon low(cluster, store, kEtcd1);
+  CHECK(low.loop->step().decision == Decision::kRan);
+  CHECK(cluster.events_starting_with("defragment").size() == 3);
+}
+
+TEST_CASE("loop: a lock lost mid-run stops the run after the current member") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  d.paused = true;
+  REQUIRE(d.loop->step().decision == Decision::kPaused);  // campaign: d holds the lock
+  d.paused = false;
+  // The first member defragmented is etcd-2 (a follower): the lease expires meanwhile.
+  cluster.after_next("defragment", kEtcd2, [&] { store.expire(d.lock.lease_id()); });
+  const StepResult r = d.loop->step();
+  REQUIRE(r.decision == Decision::kRan);
+  REQUIRE(r.report);
+  CHECK(r.report->outcome == defrag::Outcome::kAborted);
+  CHECK_THAT(r.report->abort_reason, Catch::Contains("lost the lock"));
+  CHECK(cluster.events_starting_with("defragment") ==
+        std::vector<std::string>{"defragment etcd-2:2379"});
+}
+
+TEST_CASE("loop: a requested run bypasses the rule but not the health gate") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1, "dbSizeFree > 500*1000*1000");
+  d.loop->request_run(Trigger::kWebhook, true);
+  d.loop->request_run(Trigger::kWebhook, true);  // a repeat delivery coalesces
+  cluster.make_unreachable(kEtcd3);
+  const StepResult blocked = d.loop->step();
+  CHECK(blocked.decision == Decision::kRan);
+  REQUIRE(blocked.report);
+  CHECK(blocked.report->outcome == defrag::Outcome::kAborted);
+  CHECK(cluster.events_starting_with("defragment").empty());
+
+  cluster.heal(kEtcd3);
+  d.loop->request_run(Trigger::kWebhook, true);
+  const StepResult ran = d.loop->step();
+  CHECK(ran.decision == Decision::kRan);
+  CHECK(cluster.events_starting_with("defragment").size() == 3);
+  CHECK(d.observer.runs.back() == "webhook:success");
+  CHECK_FALSE(d.loop->run_pending());
+}
+
+TEST_CASE("loop: keep-alives skip the member being defragmented") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  cluster.after_next("defragment", kEtcd2, [&] { REQUIRE(d.loop->keep_alive()); });
+  REQUIRE(d.loop->step().decision == Decision::kRan);
+  // The keep-alive above ran while etcd-2 was (still) marked as being defragmented.
+  bool kept_alive = false;
+  for (const auto& c : store.calls()) {
+    if (c.starts_with("keepalive")) {
+      kept_alive = true;
+      CHECK(c != "keepalive etcd-2:2379");
+    }
+  }
+  CHECK(kept_alive);
+}
