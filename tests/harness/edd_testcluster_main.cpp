@@ -70,6 +70,10 @@ int run(int argc, char** argv) {
   app.add_option("--quota-bytes", options.quota_backend_bytes,
                  "etcd --quota-backend-bytes (0: etcd's default)")
       ->check(CLI::NonNegativeNumber);
+  std::int64_t fragment_bytes = 0;
+  app.add_option("--fragment-bytes", fragment_bytes,
+                 "write, overwrite and mostly delete about this many bytes before 'ready'")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--security", security, "plain, tls or auth")
       ->check(CLI::IsMember({"plain", "tls", "auth"}));
   CLI11_PARSE(app, argc, argv);
@@ -86,6 +90,11 @@ int run(int argc, char** argv) {
   try {
     auto cluster = EtcdCluster::start(options);
     write_cluster_files(*cluster, options.security);
+    if (fragment_bytes > 0) {
+      const auto f = cluster->write_and_fragment(fragment_bytes);
+      std::cout << "fragmented: wrote " << f.keys_written << " keys twice, kept " << f.keys_kept
+                << ", compacted at revision " << f.compact_revision << std::endl;
+    }
     std::cout << "cluster ready: " << cluster->endpoints_csv() << std::endl;
     int signal = 0;
     sigwait(&stop_signals, &signal);
