@@ -1,0 +1,120 @@
+// Config: the daemon's settings after loading and validation (loader.h), in our own types with
+// the defaults config/etcd-defragd.toml documents. A plain value: copy it freely; holds no secrets
+// (only the paths of files that hold them). Thread-safe to read.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/listen_address.h"
+#include "config/maintenance_window.h"
+#include "rule/rule.h"
+
+namespace edd::config {
+
+inline constexpr std::string_view kDefaultRule = "dbQuotaUsage > 0.8 || dbSizeFree > 200*1024*1024";
+// etcd's --quota-backend-bytes default, assumed when a member reports no quota of its own.
+inline constexpr std::int64_t kEtcdDefaultQuotaBytes = 2LL * 1024 * 1024 * 1024;
+
+enum class MoveLeader {
+  kNever,   // move_leader = false
+  kAlways,  // move_leader = true
+  kAuto,    // move_leader = "auto": only when the leader's expected defrag exceeds min_stall
+};
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+enum class LogFormat { kText, kJson };
+
+struct EtcdConfig {
+  std::vector<std::string> endpoints{"127.0.0.1:2379"};  // as written; each parses as an endpoint
+  std::string local_endpoint = "127.0.0.1:2379";         // this host's member
+  bool cluster = true;                                   // discover every member with MemberList
+  std::string cacert;                                    // absolute paths; empty = not set
+  std::string cert;
+  std::string key;
+  std::string user;
+  std::string password_file;  // read by make_client_options(), never kept here
+  std::chrono::milliseconds dial_timeout{std::chrono::seconds(2)};
+  std::chrono::milliseconds command_timeout{std::chrono::seconds(30)};
+};
+
+struct PolicyConfig {
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
+  rule::Rule rule = default_rule();
+  // Assumed for a member that reports no quota (etcd < 3.6 and its metrics unreachable);
+  // 0 = automatic, i.e. etcd's own default of 2 GiB. See fallback_quota_bytes().
+  std::int64_t quota_bytes = 0;
+  bool compaction = true;
+  MoveLeader move_leader = MoveLeader::kAuto;
+  std::chrono::milliseconds move_leader_min_stall{std::chrono::seconds(1)};
+  bool auto_disalarm = true;
+  double disalarm_threshold = 0.9;  // in (0, 1)
+  std::chrono::milliseconds min_interval{std::chrono::hours(1)};
+  bool nospace_bypasses_min_interval = true;
+  bool continue_on_error = true;
+  std::chrono::milliseconds wait_between_defrags{0};
+  bool dry_run = false;
+  bool consistency_check = true;
+  std::string pause_file = "/etc/etcd-defragd/pause";  // its presence pauses every action
+  std::vector<MaintenanceWindow> maintenance_windows;  // empty = always allowed
+
+  std::int64_t fallback_quota_bytes() const {
+    return quota_bytes > 0 ? quota_bytes : kEtcdDefaultQuotaBytes;
+  }
+  static rule::Rule default_rule();
+};
+
+struct LockConfig {
+  std::string prefix = "/etcd-defragd/lock";  // keys are prefix/<lease-id-hex>
+  std::chrono::seconds ttl{60};               // etcd lease TTLs are whole seconds
+};
+
+struct HttpConfig {
+  ListenAddress listen{"127.0.0.1", 9479};
+  std::string cert;  // TLS when cert and key are set
+  std::string key;
+  std::string client_ca;           // require client certificates signed by this CA
+  std::string webhook_token_file;  // bearer token for the Alertmanager webhook
+};
+
+struct LogConfig {
+  LogLevel level = LogLevel::kInfo;
+  LogFormat format = LogFormat::kText;
+};
+
+struct Config {
+  std::string source;  // the file it came from, for log lines
+  EtcdConfig etcd;
+  PolicyConfig policy;
+  LockConfig lock;
+  HttpConfig http;
+  LogConfig log;
+};
+
+// The subset of edd::defrag::RunOptions the config decides, field for field under the same
+// names (this library does not link edd_defrag). move_leader stays three-valued: with kAuto the
+// daemon decides per run from move_leader_min_stall.
+struct RunSettings {
+  bool cluster = true;
+  bool compaction = true;
+  bool continue_on_error = true;
+  bool dry_run = false;
+  MoveLeader move_leader = MoveLeader::kAuto;
+  std::chrono::milliseconds move_leader_min_stall{std::chrono::seconds(1)};
+  bool auto_disalarm = true;
+  double disalarm_threshold = 0.9;
+  bool consistency_check = true;
+  std::chrono::milliseconds wait_between_defrags{0};
+  std::chrono::milliseconds command_timeout{std::chrono::seconds(30)};
+  std::int64_t flag_quota_bytes = kEtcdDefaultQuotaBytes;  // RunOptions::view.flag_quota_bytes
+};
+
+RunSettings run_settings(const Config& config);
+
+std::string_view to_string(MoveLeader m);
+std::string_view to_string(LogLevel l);
+std::string_view to_string(LogFormat f);
+
+}  // namespace edd::config
