@@ -7,6 +7,7 @@
 #include "cli/defrag_command.h"
 #include "cli/status_command.h"
 #include "cli/version.h"
+#include "service/daemon_app.h"
 
 namespace edd::cli {
 
@@ -29,6 +30,15 @@ int run_app(int argc, char** argv) {
   // etcd-defrag answers --version itself; so does our drop-in.
   defrag_app->set_version_flag("--version", std::string(kVersion));
 
+  std::string run_config = "/etc/etcd-defragd/etcd-defragd.toml";
+  auto* run_app = app.add_subcommand(
+      "run", "the daemon: poll, export metrics, serve HTTP, defragment when the rule fires");
+  run_app->add_option("-c,--config", run_config, "the TOML config file")->capture_default_str();
+
+  std::string check_path = run_config;
+  auto* check_app = app.add_subcommand("check-config", "validate a config file and its rule");
+  check_app->add_option("-c,--config", check_path, "the TOML config file")->capture_default_str();
+
   auto* version_app = app.add_subcommand("version", "print version and build info");
 
   try {
@@ -47,6 +57,8 @@ int run_app(int argc, char** argv) {
   try {
     if (status_app->parsed()) return status.run();
     if (defrag_app->parsed()) return defrag.run();
+    if (run_app->parsed()) return service::run_daemon(run_config);
+    if (check_app->parsed()) return service::check_config(check_path);
     if (version_app->parsed()) {
       std::cout << "etcd-defragd " << kVersion << "\n" << build_info() << "\n";
       return 0;

@@ -221,6 +221,7 @@ DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
 }
 
 Status DaemonLoop::still_actor(Actor how) {
+  if (stopping_) return make_error(ErrorCode::kFailedPrecondition, "the daemon is stopping");
   const auto eps = endpoints();
   if (how == Actor::kLock) {
     auto owns = lock_.owns(eps);

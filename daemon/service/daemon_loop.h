@@ -101,7 +101,9 @@ class DaemonLoop {
   PollView last_view() const;
   std::string actor() const;  // who holds the lock, as last seen ("" when nobody)
   void replace_settings(LoopSettings settings);  // SIGHUP: applies from the next step
-  void release_lock();                           // SIGTERM
+  // SIGTERM: a run in progress stops before its next destructive step.
+  void request_stop() { stopping_ = true; }
+  void release_lock();
 
  private:
   PollView poll();
@@ -129,7 +131,8 @@ class DaemonLoop {
   bool last_run_unsaved_ = false;       // guarded by mu_: to write when etcd takes writes again
   PollView last_view_;                  // guarded by mu_
   std::string actor_;                   // guarded by mu_
-  bool lock_held_ = false;              // guarded by mu_
+  bool lock_held_ = false;  // guarded by mu_
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace edd::service
