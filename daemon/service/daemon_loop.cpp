@@ -334,8 +334,10 @@ StepResult DaemonLoop::step() {
       break;
     }
   }
-  if (!requested && fired.empty())
+  // NOSPACE alone is reason enough: the cluster is read-only until every member is defragmented.
+  if (!requested && fired.empty() && !view.nospace) {
     return {Decision::kIdle, "the rule is false for every member", std::nullopt};
+  }
   if (hooks_.paused && hooks_.paused()) {
     return {Decision::kPaused, "paused by the kill switch", std::nullopt};
   }
@@ -363,6 +365,8 @@ StepResult DaemonLoop::step() {
   const Trigger trigger = requested      ? *requested
                           : view.nospace ? Trigger::kNoSpace
                                          : Trigger::kRule;
+  // The runbook for NOSPACE defragments every member, whatever the rule says.
+  if (trigger == Trigger::kNoSpace) bypass_rule = true;
   observer_.say("starting a run (" + trigger_name(trigger) +
                 "): " + (fired.empty() ? std::string("requested") : fired));
   defrag::RunOptions options = s.run;

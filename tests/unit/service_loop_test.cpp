@@ -245,3 +245,15 @@ TEST_CASE("loop: keep-alives skip the member being defragmented") {
   }
   CHECK(kept_alive);
 }
+
+TEST_CASE("loop: NOSPACE triggers a run of every member even when the rule is quiet") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1, "dbQuotaUsage > 2");
+  CHECK(d.loop->step().decision == Decision::kIdle);
+  cluster.raise_alarm(3, etcd::AlarmType::kNoSpace);
+  const StepResult r = d.loop->step();
+  CHECK(r.decision == Decision::kRan);
+  CHECK(cluster.events_starting_with("defragment").size() == 3);
+  CHECK(d.observer.runs.back() == "nospace:success");
+}
