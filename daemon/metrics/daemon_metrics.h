@@ -1,0 +1,64 @@
+// Every series of design.md "Metrics" in one prometheus-cpp registry, fed with our own structs
+// (member snapshots, run reports) and serialized as Prometheus text for GET /metrics.
+// Thread-safe: the poll thread updates while the HTTP thread serializes; every method locks.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "defrag/report.h"
+#include "etcd/member_snapshot.h"
+
+namespace edd::metrics {
+
+// What started a run: the label `trigger` of etcd_defragd_runs_total.
+enum class RunTrigger { kRule, kAlertmanager, kManual };
+std::string trigger_name(RunTrigger trigger);  // "rule", "alertmanager", "manual"
+
+// What the daemon concluded about one member in a poll, beside its snapshot.
+struct MemberVerdict {
+  bool healthy = false;
+  std::optional<bool> rule_match;  // empty: the rule was not evaluated (no status, eval error)
+};
+
+// Families beyond the contract (kept small, documented here):
+// - etcd_defragd_member_quota_source{member,member_id,endpoint,source} = 1: which quota won
+//   (status, metrics or flag); a 2 GiB "flag" quota on etcd 3.4 may be a wrong guess.
+// - etcd_defragd_defrag_duration_seconds carries a `member` label, for per-member panels.
+// Members are identified by endpoint: a member gone from the view (removed, or its endpoint
+// changed) loses all its series; a member that stops answering keeps its labels (its last
+// known name and ID) with healthy=0 and alarms, and loses its size series until it answers.
+// Counters and histograms by member are history and stay.
+class DaemonMetrics {
+ public:
+  explicit DaemonMetrics(const std::string& version);
+  ~DaemonMetrics();
+  DaemonMetrics(const DaemonMetrics&) = delete;
+  DaemonMetrics& operator=(const DaemonMetrics&) = delete;
+
+  // One poll's view: verdicts[i] belongs to members[i]; a missing verdict means unhealthy
+  // with no rule verdict. Series of members absent from `members` are removed.
+  void update_members(const std::vector<etcd::MemberSnapshot>& members,
+                      const std::vector<MemberVerdict>& verdicts);
+
+  // Counts the run by trigger and outcome, each member's result, its defrag time, the bytes
+  // reclaimed and the alarms disarmed; `finished_at` becomes last_run_timestamp_seconds.
+  void record_run(RunTrigger trigger, const defrag::RunReport& report,
+                  std::chrono::system_clock::time_point finished_at);
+
+  void set_lock_held(bool held);
+  void record_poll(std::chrono::duration<double> took, bool ok);
+  void count_webhook(int status_code);
+
+  // Prometheus text exposition format 0.0.4.
+  std::string serialize() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edd::metrics
