@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/listen_address.h"
@@ -76,7 +77,11 @@ struct HttpConfig {
   std::string cert;  // TLS when cert and key are set
   std::string key;
   std::string client_ca;           // require client certificates signed by this CA
-  std::string webhook_token_file;  // bearer token for the Alertmanager webhook
+  std::string webhook_token_file;  // bearer token for the Alertmanager webhook; unset: disabled
+  // Only firing alerts carrying every one of these labels trigger a run.
+  std::vector<std::pair<std::string, std::string>> webhook_matchers{{"remediation", "etcd-defrag"}};
+  bool webhook_bypasses_rule = true;  // the alert is the rule; safety checks always apply
+  std::size_t body_limit_bytes = 1024 * 1024;  // larger requests get 413
 };
 
 struct LogConfig {

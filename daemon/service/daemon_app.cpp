@@ -21,10 +21,12 @@
 #include "etcd/endpoint.h"
 #include "etcd/grpc_cluster_client.h"
 #include "etcd/metrics_probe.h"
+#include "http/bearer_auth.h"
 #include "http/daemon_routes.h"
 #include "http/server.h"
 #include "metrics/daemon_metrics.h"
 #include "service/daemon_loop.h"
+#include "service/webhook_routes.h"
 
 namespace edd::service {
 namespace {
@@ -291,8 +293,58 @@ int run_daemon(const std::string& config_path) {
   if (!cfg.http.cert.empty()) {
     http_options.tls = http::TlsFiles{cfg.http.cert, cfg.http.key, cfg.http.client_ca};
   }
-  http::Server server(io, http_options,
-                      [&log](http::LogLevel, const std::string& m) { log.debug("http: " + m); });
+  http_options.body_limit_bytes = cfg.http.body_limit_bytes;
+  http::Server server(io, http_options, [&log](http::LogLevel level, const std::string& m) {
+    switch (level) {
+      case http::LogLevel::kDebug:
+        log.debug(m);
+        break;
+      case http::LogLevel::kInfo:
+        log.info(m);
+        break;
+      case http::LogLevel::kWarning:
+        log.warn(m);
+        break;
+      case http::LogLevel::kError:
+        log.error(m);
+        break;
+    }
+  });
+  // Every answer on the webhook path is counted by code, the server's own 400/413/431 included.
+  server.on_response([&metrics](std::string_view, std::string_view path, unsigned status) {
+    if (path.empty() || path == "/v1/alertmanager") metrics.count_webhook(static_cast<int>(status));
+  });
+  // Wakes the worker early: a run was requested, or we stop.
+  std::mutex wake_mu;
+  std::condition_variable wake;
+  bool stop = false;
+  auto token_of = [&log](const config::HttpConfig& h) {
+    if (h.webhook_token_file.empty()) return std::string();
+    auto t = http::read_token_file(h.webhook_token_file);
+    if (!t) {
+      log.error("webhook disabled: " + t.error().message);
+      return std::string();
+    }
+    return *t;
+  };
+  WebhookSettings webhook{token_of(cfg.http), cfg.http.webhook_matchers,
+                          cfg.http.webhook_bypasses_rule};
+  if (webhook.token.empty())
+    log.info("webhook and /v1/defrag disabled: no http.webhook_token_file");
+  add_webhook_routes(server.router(), {[&] {
+                                         std::lock_guard l(cfg_mu);
+                                         return webhook;
+                                       },
+                                       &loop,
+                                       [&] {
+                                         { std::lock_guard l(wake_mu); }
+                                         wake.notify_all();
+                                       },
+                                       [&log](const std::string& line) { log.info(line); },
+                                       [&] {
+                                         std::lock_guard l(cfg_mu);
+                                         return cfg.policy.rule;
+                                       }});
   http::add_daemon_routes(server.router(), {[&] { return metrics.serialize(); },
                                             [&] {
                                               std::lock_guard l(cfg_mu);
@@ -318,9 +370,6 @@ int run_daemon(const std::string& config_path) {
     });
   };
   // The worker: one step per poll interval, or sooner when a run is requested or we stop.
-  std::mutex wake_mu;
-  std::condition_variable wake;
-  bool stop = false;
   std::thread worker([&] {
     while (true) {
       const StepResult r = loop.step();
@@ -353,40 +402,44 @@ int run_daemon(const std::string& config_path) {
   });
 
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int sig) {
-        if (ec) return;
-        if (sig == SIGHUP) {
-          config::LoadResult fresh = config::load_config_file(config_path);
-          if (!fresh.config) {
-            log.error("reload rejected, keeping the running config: " +
-                      (fresh.errors.empty() ? std::string("unknown error") : fresh.errors.front()));
-          } else {
-            for (const auto& w : fresh.warnings) log.warn(w);
-            {
-              std::lock_guard l(cfg_mu);
-              cfg = *fresh.config;
-              log.set_level(cfg.log.level);
-            }
-            loop.replace_settings(loop_settings(*fresh.config, setup->options));
-            log.info("config reloaded from " + config_path +
-                     " ([etcd], [lock] and [http] changes need a restart)");
-          }
-          signals.async_wait(on_signal);
-          return;
-        }
-        log.info("stopping (" + std::string(strsignal(sig)) + ")");
-        sd_notify(0, "STOPPING=1");
-        loop.request_stop();
-        server.stop();
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::
+                                                                                 error_code& ec,
+                                                                             int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      config::LoadResult fresh = config::load_config_file(config_path);
+      if (!fresh.config) {
+        log.error("reload rejected, keeping the running config: " +
+                  (fresh.errors.empty() ? std::string("unknown error") : fresh.errors.front()));
+      } else {
+        for (const auto& w : fresh.warnings) log.warn(w);
         {
-          std::lock_guard l(wake_mu);
-          stop = true;
+          std::lock_guard l(cfg_mu);
+          cfg = *fresh.config;
+          log.set_level(cfg.log.level);
+          // The token file may have been rotated: read it again. Enabling or disabling the
+          // routes themselves needs a restart.
+          webhook = {token_of(cfg.http), cfg.http.webhook_matchers, cfg.http.webhook_bypasses_rule};
         }
-        wake.notify_all();
-        signals.cancel();
-        io.stop();
-      };
+        loop.replace_settings(loop_settings(*fresh.config, setup->options));
+        log.info("config reloaded from " + config_path +
+                 " ([etcd], [lock] and [http] changes need a restart)");
+      }
+      signals.async_wait(on_signal);
+      return;
+    }
+    log.info("stopping (" + std::string(strsignal(sig)) + ")");
+    sd_notify(0, "STOPPING=1");
+    loop.request_stop();
+    server.stop();
+    {
+      std::lock_guard l(wake_mu);
+      stop = true;
+    }
+    wake.notify_all();
+    signals.cancel();
+    io.stop();
+  };
   signals.async_wait(on_signal);
 
   // The watchdog is fed from the event loop: if the loop hangs, systemd restarts us.

@@ -334,33 +334,47 @@ StepResult DaemonLoop::step() {
       break;
     }
   }
+  // A request is considered at this poll, then forgotten: Alertmanager repeats a firing alert
+  // every repeat_interval, so a repeat during a cooldown is acknowledged, not queued.
+  auto not_now = [&](Decision d, std::string why) {
+    if (requested) {
+      {
+        std::lock_guard l(mu_);
+        requested_.reset();
+        requested_bypass_rule_ = false;
+      }
+      observer_.say("run request (" + trigger_name(*requested) +
+                    ") not taken: " + decision_name(d) + ": " + why);
+    }
+    return StepResult{d, std::move(why), std::nullopt};
+  };
   // NOSPACE alone is reason enough: the cluster is read-only until every member is defragmented.
   if (!requested && fired.empty() && !view.nospace) {
     return {Decision::kIdle, "the rule is false for every member", std::nullopt};
   }
   if (hooks_.paused && hooks_.paused()) {
-    return {Decision::kPaused, "paused by the kill switch", std::nullopt};
+    return not_now(Decision::kPaused, "paused by the kill switch");
   }
   const auto wall = hooks_.wall_now ? hooks_.wall_now() : std::chrono::system_clock::now();
   const bool emergency = view.nospace && s.nospace_bypasses_min_interval;
   if (!emergency && hooks_.in_window && !hooks_.in_window(wall)) {
-    return {Decision::kOutsideWindow, "outside the maintenance windows", std::nullopt};
+    return not_now(Decision::kOutsideWindow, "outside the maintenance windows");
   }
   if (auto last = read_last_run(); last && !emergency) {
     const auto since = std::chrono::seconds(
         std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count() -
         last->unix_seconds);
     if (since < s.min_interval) {
-      return {Decision::kCooldown,
-              "last run " + std::to_string(since.count()) + "s ago by " + last->actor +
-                  " (min_interval " +
-                  std::to_string(
-                      std::chrono::duration_cast<std::chrono::seconds>(s.min_interval).count()) +
-                  "s)",
-              std::nullopt};
+      return not_now(
+          Decision::kCooldown,
+          "last run " + std::to_string(since.count()) + "s ago by " + last->actor +
+              " (min_interval " +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::seconds>(s.min_interval).count()) +
+              "s)");
     }
   }
-  if (actor == Actor::kNo) return {Decision::kNotActor, why_not_actor, std::nullopt};
+  if (actor == Actor::kNo) return not_now(Decision::kNotActor, why_not_actor);
 
   const Trigger trigger = requested      ? *requested
                           : view.nospace ? Trigger::kNoSpace

@@ -131,7 +131,7 @@ class DaemonLoop {
   bool last_run_unsaved_ = false;       // guarded by mu_: to write when etcd takes writes again
   PollView last_view_;                  // guarded by mu_
   std::string actor_;                   // guarded by mu_
-  bool lock_held_ = false;  // guarded by mu_
+  bool lock_held_ = false;              // guarded by mu_
   std::atomic<bool> stopping_{false};
 };
 
