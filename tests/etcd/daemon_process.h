@@ -24,6 +24,7 @@ struct DaemonSettings {
   std::string wait_between_defrags = "0s";
   std::string ttl = "10s";
   std::string move_leader = "false";
+  std::string http_extra;  // more lines for [http], e.g. webhook_token_file = "..."
 };
 
 class DaemonProcess {
@@ -117,7 +118,8 @@ class DaemonProcess {
         << "[lock]\n"
         << "ttl = \"" << s.ttl << "\"\n\n"
         << "[http]\n"
-        << "listen = \"127.0.0.1:0\"\n\n"
+        << "listen = \"127.0.0.1:0\"\n"
+        << s.http_extra << "\n\n"
         << "[log]\n"
         << "level = \"info\"\n";
   }
