@@ -109,24 +109,28 @@ std::string Runner::endpoint_of(const Context& ctx, std::uint64_t member_id) con
 
 Status Runner::wait_caught_up(const Context& ctx, const std::string& endpoint) {
   // The member must answer a linearizable read again and have applied everything the leader
-  // had committed when we started waiting, before we may block another member.
+  // had committed when we started waiting, before we may block another member. The leader's
+  // index is read first, so under writes the member has usually applied it by the time we ask.
   const auto deadline = clock_.now() + options_.catch_up_timeout;
   std::uint64_t target_index = 0;
   std::string last_problem = "no answer yet";
   while (true) {
+    if (target_index == 0) {
+      if (auto own = client_.status(endpoint)) {
+        target_index = own->raft_index;
+        const std::string leader_ep = endpoint_of(ctx, own->leader_id);
+        if (!leader_ep.empty() && own->leader_id != own->member_id) {
+          if (auto ls = client_.status(leader_ep)) target_index = ls->raft_index;
+        }
+      }
+    }
     if (auto h = client_.health(endpoint); !h) {
       last_problem = h.error().message;
     } else if (auto st = client_.status(endpoint); !st) {
       last_problem = st.error().message;
+    } else if (target_index != 0 && st->raft_applied_index >= target_index) {
+      return {};
     } else {
-      if (target_index == 0) {
-        target_index = st->raft_index;
-        const std::string leader_ep = endpoint_of(ctx, st->leader_id);
-        if (!leader_ep.empty() && st->leader_id != st->member_id) {
-          if (auto ls = client_.status(leader_ep)) target_index = ls->raft_index;
-        }
-      }
-      if (st->raft_applied_index >= target_index) return {};
       last_problem = "applied index " + std::to_string(st->raft_applied_index) + " < leader's " +
                      std::to_string(target_index);
     }
@@ -265,10 +269,15 @@ void Runner::check_consistency(Context& ctx, RunReport& report) {
     if (m.status && !m.status->is_learner) targets.push_back(m.endpoint);
   }
   if (targets.size() < 2) return;
+  // Start at the highest revision any member has: under writes "latest" differs per member.
   std::int64_t revision = 0;
+  for (const auto& ep : targets) {
+    if (auto st = client_.status(ep)) revision = std::max(revision, st->revision);
+  }
+  if (report.compacted_revision && revision <= *report.compacted_revision) revision = 0;
   std::string problem;
-  for (int attempt = 0; attempt < 30; ++attempt) {
-    if (attempt > 0) clock_.sleep_for(milliseconds(100));
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (attempt > 0) clock_.sleep_for(milliseconds(20));
     std::vector<std::future<Result<etcd::HashKv>>> futures;
     for (const auto& ep : targets) {
       futures.push_back(std::async(std::launch::async,

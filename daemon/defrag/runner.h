@@ -39,7 +39,7 @@ struct RunOptions {
   std::chrono::milliseconds wait_between_defrags{0};
   std::chrono::milliseconds command_timeout{30000};
   std::chrono::milliseconds catch_up_timeout{60000};
-  std::chrono::milliseconds poll_step{50};
+  std::chrono::milliseconds poll_step{10};
   etcd::ViewOptions view;  // where quotas come from
   // Asked before every step that changes the cluster; an error stops the run there. The daemon
   // checks here that it still owns the lock.

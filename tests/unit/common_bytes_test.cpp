@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cstdint>
 
 #include "common/bytes.h"
 
@@ -11,4 +12,6 @@ TEST_CASE("sizes print in SI units exactly like etcdctl's table", "[bytes]") {
   CHECK(edd::format_bytes_si(852000000) == "852 MB");
   CHECK(edd::format_bytes_si(2147483648) == "2.1 GB");
   CHECK(edd::format_bytes_si(-4096) == "-4.1 kB");
+  CHECK(edd::format_bytes_si(INT64_MIN) == "-9.2 EB");
+  CHECK(edd::format_bytes_si(INT64_MAX) == "9.2 EB");
 }
