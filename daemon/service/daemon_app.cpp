@@ -21,6 +21,7 @@
 #include "etcd/endpoint.h"
 #include "etcd/grpc_cluster_client.h"
 #include "etcd/metrics_probe.h"
+#include "etcd/swappable_client.h"
 #include "http/bearer_auth.h"
 #include "http/daemon_routes.h"
 #include "http/server.h"
@@ -257,11 +258,13 @@ int run_daemon(const std::string& config_path) {
     return 2;
   }
   for (const auto& w : setup->warnings) log.warn(w);
-  auto client = etcd::GrpcClusterClient::create(setup->options);
-  if (!client) {
-    std::cerr << config_path << ": " << client.error().message << "\n";
+  auto first_client = etcd::GrpcClusterClient::create(setup->options);
+  if (!first_client) {
+    std::cerr << config_path << ": " << first_client.error().message << "\n";
     return 2;
   }
+  // SIGHUP swaps in a new client: rotated certificates and passwords apply without a restart.
+  etcd::SwappableClient client(std::shared_ptr<etcd::GrpcClusterClient>(std::move(*first_client)));
 
   SystemClock clock;
   metrics::DaemonMetrics metrics(kVersion);
@@ -271,7 +274,7 @@ int run_daemon(const std::string& config_path) {
   lock_options.prefix = cfg.lock.prefix;
   lock_options.ttl = cfg.lock.ttl;
   lock_options.identity = settings.identity;
-  coord::LeaseLock lock(**client, lock_options);
+  coord::LeaseLock lock(client, lock_options);
 
   std::mutex cfg_mu;  // guards cfg for the hooks (SIGHUP replaces it)
   LoopHooks hooks;
@@ -284,7 +287,7 @@ int run_daemon(const std::string& config_path) {
     return config::in_window(cfg.policy.maintenance_windows, now);
   };
   hooks.wall_now = [] { return std::chrono::system_clock::now(); };
-  DaemonLoop loop(**client, **client, lock, clock, hooks, settings, observer);
+  DaemonLoop loop(client, client, lock, clock, hooks, settings, observer);
 
   asio::io_context io;
   http::ServerOptions http_options;
@@ -421,9 +424,20 @@ int run_daemon(const std::string& config_path) {
           // routes themselves needs a restart.
           webhook = {token_of(cfg.http), cfg.http.webhook_matchers, cfg.http.webhook_bypasses_rule};
         }
-        loop.replace_settings(loop_settings(*fresh.config, setup->options));
+        auto fresh_setup = config::make_client_options(fresh.config->etcd);
+        auto fresh_client =
+            fresh_setup ? etcd::GrpcClusterClient::create(fresh_setup->options)
+                        : Result<std::unique_ptr<etcd::GrpcClusterClient>>(fresh_setup.error());
+        if (fresh_client) {
+          client.replace(std::shared_ptr<etcd::GrpcClusterClient>(std::move(*fresh_client)));
+          log.info("etcd client rebuilt: certificates and credentials re-read");
+        } else {
+          log.error("keeping the running etcd client: " + fresh_client.error().message);
+        }
+        loop.replace_settings(
+            loop_settings(*fresh.config, fresh_setup ? fresh_setup->options : setup->options));
         log.info("config reloaded from " + config_path +
-                 " ([etcd], [lock] and [http] changes need a restart)");
+                 " ([lock] and [http] listen/TLS changes need a restart)");
       }
       signals.async_wait(on_signal);
       return;
