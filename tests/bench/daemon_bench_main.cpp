@@ -1,0 +1,977 @@
+// edd_daemon_bench: the daemon's figures from issue 4 ("Performance"), measured on real etcd
+// clusters with real `etcd-defragd run` processes (tests/etcd/daemon_process.h):
+//   1. time to recover from NOSPACE with no human action (three daemons, 16 MiB quota);
+//   2. an idle daemon's resident memory and CPU (three daemons watching three members);
+//   3. /metrics latency under a paced 200 requests/s, and wrk's saturation figures;
+//   4. rule turns true -> run started.
+// A benchmark that prints figures, each beside its target and MET / NOT MET as measured; it never
+// fails on them. Not part of `all` nor of ctest: run tests/bench/run_daemon_bench.sh.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon_process.h"
+#include "harness/etcd_cluster.h"
+#include "harness/process.h"
+
+namespace edd::bench {
+namespace {
+
+namespace json = boost::json;
+using edd::test::ClusterOptions;
+using edd::test::DaemonProcess;
+using edd::test::DaemonSettings;
+using edd::test::EtcdCluster;
+using SteadyClock = std::chrono::steady_clock;
+using Daemons = std::vector<std::unique_ptr<DaemonProcess>>;
+
+constexpr const char* kDefaultRule = "dbQuotaUsage > 0.8 || dbSizeFree > 200*1024*1024";
+constexpr const char* kNeverRule = "dbSize < 0";
+
+struct Options {
+  std::string sections = "1,2,3,4";
+  int poll_seconds = 5;
+  int repeats = 5;
+  double idle_seconds = 300;
+  double metrics_seconds = 30;
+  double metrics_rate = 200;
+  double wrk_seconds = 10;
+  unsigned seed = 0;  // 0: random
+};
+
+// ---- small helpers -------------------------------------------------------------------------
+
+__attribute__((format(printf, 1, 2))) std::string strf(const char* format, ...) {
+  char buf[2048];
+  va_list ap;
+  va_start(ap, format);
+  std::vsnprintf(buf, sizeof buf, format, ap);
+  va_end(ap);
+  return buf;
+}
+
+void say(const std::string& line) { std::cout << line << std::endl; }
+
+// Seconds since the epoch: the scale of etcd's zap logs and of the daemon's log timestamps.
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+double seconds_since(SteadyClock::time_point t) {
+  return std::chrono::duration<double>(SteadyClock::now() - t).count();
+}
+
+void sleep_s(double s) {
+  if (s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(s));
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string loadavg() {
+  std::string s = read_file("/proc/loadavg");
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Nearest-rank percentile; NaN when empty.
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const double rank = std::ceil(p / 100.0 * static_cast<double>(v.size()));
+  const auto idx = static_cast<std::size_t>(std::clamp(rank, 1.0, static_cast<double>(v.size())));
+  return v[idx - 1];
+}
+
+std::string met(bool ok) { return ok ? "MET" : "NOT MET"; }
+
+std::string base64(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned n = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16 |
+                       static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8 |
+                       static_cast<unsigned>(static_cast<unsigned char>(in[i + 2]));
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (i < in.size()) {
+    unsigned n = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::int64_t json_i64(const json::value& v) {
+  if (v.is_int64()) return v.as_int64();
+  if (v.is_uint64()) return static_cast<std::int64_t>(v.as_uint64());
+  if (v.is_string()) return std::stoll(std::string(v.as_string()));
+  return 0;
+}
+
+// ---- a keep-alive HTTP/1.1 client on a plain socket -----------------------------------------
+
+class HttpClient {
+ public:
+  struct Reply {
+    int status = 0;
+    std::string body;
+  };
+
+  HttpClient(std::string host, int port) : host_(std::move(host)), port_(port) {}
+  ~HttpClient() { disconnect(); }
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // One request on the kept-alive connection (opened on first use). A connection the server
+  // closed while idle is reopened once. Throws std::runtime_error on any other failure.
+  Reply request(const std::string& method, const std::string& path, const std::string& body = {}) {
+    std::string req =
+        method + " " + path + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) + "\r\n";
+    if (!body.empty() || method == "POST") {
+      req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+             "\r\n";
+    }
+    req += "\r\n";
+    req += body;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const bool reused = fd_ >= 0;
+      if (fd_ < 0) connect_now();
+      if (!send_all(req)) {
+        disconnect();
+        if (reused) continue;
+        throw std::runtime_error("send: " + std::string(std::strerror(errno)));
+      }
+      Reply r;
+      bool got_nothing = false;
+      if (read_reply(&r, &got_nothing)) return r;
+      disconnect();
+      if (!(reused && got_nothing)) throw std::runtime_error("connection lost mid-reply");
+    }
+    throw std::runtime_error("connection closed twice");
+  }
+
+ private:
+  void connect_now() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    timeval tv{30, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      const std::string why = std::strerror(errno);
+      disconnect();
+      throw std::runtime_error("connect to port " + std::to_string(port_) + ": " + why);
+    }
+    buf_.clear();
+  }
+  void disconnect() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    buf_.clear();
+  }
+  bool send_all(const std::string& data) {
+    std::size_t off = 0;
+    while (off < data.size()) {
+      const ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      off += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  // Appends to buf_; false on EOF or error.
+  bool fill() {
+    char chunk[65536];
+    while (true) {
+      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      buf_.append(chunk, static_cast<std::size_t>(n));
+      return true;
+    }
+  }
+  bool need(std::size_t bytes) {
+    while (buf_.size() < bytes) {
+      if (!fill()) return false;
+    }
+    return true;
+  }
+  bool read_reply(Reply* r, bool* got_nothing) {
+    std::size_t end = 0;
+    *got_nothing = buf_.empty();
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
+      if (!fill()) return false;
+      *got_nothing = false;
+    }
+    *got_nothing = false;
+    const std::string head = buf_.substr(0, end);
+    buf_.erase(0, end + 4);
+    if (std::sscanf(head.c_str(), "HTTP/1.%*d %d", &r->status) != 1) return false;
+    std::string lower = head;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const bool close_after = lower.find("\r\nconnection: close") != std::string::npos;
+    if (lower.find("\r\ntransfer-encoding: chunked") != std::string::npos) {
+      while (true) {
+        std::size_t eol = 0;
+        while ((eol = buf_.find("\r\n")) == std::string::npos) {
+          if (!fill()) return false;
+        }
+        const std::size_t size = std::stoul(buf_.substr(0, eol), nullptr, 16);
+        buf_.erase(0, eol + 2);
+        if (!need(size + 2)) return false;
+        r->body.append(buf_, 0, size);
+        buf_.erase(0, size + 2);
+        if (size == 0) break;
+      }
+    } else {
+      std::size_t length = 0;
+      const auto at = lower.find("\r\ncontent-length:");
+      if (at != std::string::npos) length = std::stoul(lower.substr(at + 17));
+      if (!need(length)) return false;
+      r->body = buf_.substr(0, length);
+      buf_.erase(0, length);
+    }
+    if (close_after) disconnect();
+    return true;
+  }
+
+  std::string host_;
+  int port_;
+  int fd_ = -1;
+  std::string buf_;
+};
+
+int port_of(const std::string& endpoint) {
+  return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+}
+
+// etcd's JSON gateway on a member's client port.
+class Gateway {
+ public:
+  explicit Gateway(const std::string& endpoint) : http_("127.0.0.1", port_of(endpoint)) {}
+  HttpClient::Reply put(const std::string& key, const std::string& value_b64) {
+    return http_.request("POST", "/v3/kv/put",
+                         "{\"key\":\"" + base64(key) + "\",\"value\":\"" + value_b64 + "\"}");
+  }
+  std::int64_t db_size() {
+    const auto r = http_.request("POST", "/v3/maintenance/status", "{}");
+    if (r.status != 200) throw std::runtime_error("status: HTTP " + std::to_string(r.status));
+    const json::value v = json::parse(r.body);
+    const auto* size = v.as_object().if_contains("dbSize");
+    return size ? json_i64(*size) : 0;
+  }
+
+ private:
+  HttpClient http_;
+};
+
+bool is_nospace(const HttpClient::Reply& r) {
+  return r.body.find("database space exceeded") != std::string::npos;
+}
+
+// ---- the daemon's process and log ----------------------------------------------------------
+
+// DaemonProcess keeps its PID to itself: find our child whose command line names its config.
+pid_t daemon_pid(const DaemonProcess& d) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    const std::string cmdline = read_file(entry.path() / "cmdline");
+    if (cmdline.find(std::string("\0", 1) + d.config_path() + std::string("\0", 1)) ==
+        std::string::npos) {
+      continue;
+    }
+    const std::string stat = read_file(entry.path() / "stat");
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    int ppid = 0;
+    if (std::sscanf(stat.c_str() + paren + 1, " %*c %d", &ppid) == 1 && ppid == ::getpid()) {
+      return static_cast<pid_t>(std::stoi(name));
+    }
+  }
+  return 0;
+}
+
+struct ProcSample {
+  long rss_kb = -1;
+  long hwm_kb = -1;
+  double cpu_s = 0;  // utime + stime
+  SteadyClock::time_point at = SteadyClock::now();
+};
+
+ProcSample sample_proc(pid_t pid) {
+  ProcSample s;
+  const std::string dir = "/proc/" + std::to_string(pid);
+  std::istringstream status(read_file(dir + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) s.rss_kb = std::stol(line.substr(6));
+    if (line.starts_with("VmHWM:")) s.hwm_kb = std::stol(line.substr(6));
+  }
+  const std::string stat = read_file(dir + "/stat");
+  const auto paren = stat.rfind(')');
+  if (paren != std::string::npos) {
+    std::istringstream fields(stat.substr(paren + 2));
+    std::vector<std::string> f;
+    for (std::string tok; fields >> tok;) f.push_back(tok);
+    // f[0] is field 3 (state): utime is field 14, stime field 15.
+    if (f.size() > 12) {
+      const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+      s.cpu_s = static_cast<double>(std::stoull(f[11]) + std::stoull(f[12])) / ticks;
+    }
+  }
+  s.at = SteadyClock::now();
+  return s;
+}
+
+double mib(long kb) { return static_cast<double>(kb) / 1024.0; }
+
+// "2025-06-01T10:00:00.123 info ..." (the daemon's text log, UTC) -> seconds since the epoch.
+std::optional<double> log_ts(const std::string& line) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
+  if (std::sscanf(line.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &y, &mo, &d, &h, &mi, &s, &ms) !=
+      7) {
+    return std::nullopt;
+  }
+  std::tm t{};
+  t.tm_year = y - 1900;
+  t.tm_mon = mo - 1;
+  t.tm_mday = d;
+  t.tm_hour = h;
+  t.tm_min = mi;
+  t.tm_sec = s;
+  return static_cast<double>(::timegm(&t)) + ms / 1000.0;
+}
+
+// Timestamps of the daemon's log lines that contain needle and are not older than after
+// (the log has millisecond resolution, truncated: allow for it).
+std::vector<double> log_times(const DaemonProcess& d, const std::string& needle, double after) {
+  std::vector<double> out;
+  std::istringstream in(d.log());
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(needle) == std::string::npos) continue;
+    if (auto ts = log_ts(line); ts && *ts >= after - 0.002) out.push_back(*ts);
+  }
+  return out;
+}
+
+std::size_t count_in_log(const DaemonProcess& d, const std::string& needle) {
+  const std::string text = d.log();
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// Rewrites [policy] rule and min_interval in the daemon's config and reloads it with SIGHUP.
+void reload_policy(DaemonProcess& d, const std::string& rule, const std::string& min_interval) {
+  std::istringstream in(read_file(d.config_path()));
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("rule = ")) line = "rule = \"" + rule + "\"";
+    if (line.starts_with("min_interval = ")) line = "min_interval = \"" + min_interval + "\"";
+    out += line + "\n";
+  }
+  std::ofstream(d.config_path()) << out;
+  const std::size_t before = count_in_log(d, "config reloaded");
+  d.signal(SIGHUP);
+  if (!edd::test::eventually(std::chrono::seconds(5),
+                             [&] { return count_in_log(d, "config reloaded") > before; })) {
+    throw std::runtime_error("the daemon did not reload its config:\n" + d.log());
+  }
+}
+
+Daemons start_daemons(const EtcdCluster& cluster, const DaemonSettings& s) {
+  Daemons d;
+  for (int i = 0; i < cluster.size(); ++i)
+    d.push_back(std::make_unique<DaemonProcess>(cluster, i, s));
+  return d;
+}
+
+int wait_lock_holder(const Daemons& daemons) {
+  int holder = -1;
+  edd::test::eventually(std::chrono::seconds(30), [&] {
+    int count = 0;
+    for (std::size_t i = 0; i < daemons.size(); ++i) {
+      if (daemons[i]->metric("etcd_defragd_lock_held") == 1) {
+        holder = static_cast<int>(i);
+        ++count;
+      }
+    }
+    return count == 1;
+  });
+  return holder;
+}
+
+// Sum of the values of every sample line of /metrics that starts with name (labels ignored).
+double metric_sum(const std::string& text, const std::string& name) {
+  double sum = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with(name)) continue;
+    const char next = line.size() > name.size() ? line[name.size()] : '\0';
+    if (next != ' ' && next != '{') continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+struct SummaryRow {
+  std::string figure, measured, target, verdict;
+};
+
+struct MinMedMax {
+  double min = 0, median = 0, max = 0;
+};
+
+MinMedMax min_med_max(const std::vector<double>& v) {
+  if (v.empty()) return {std::nan(""), std::nan(""), std::nan("")};
+  return {*std::min_element(v.begin(), v.end()), percentile(v, 50),
+          *std::max_element(v.begin(), v.end())};
+}
+
+std::string mmm(const MinMedMax& m, const char* unit) {
+  return strf("%.2f / %.2f / %.2f %s", m.min, m.median, m.max, unit);
+}
+
+// ---- 1. NOSPACE -> writes accepted again ---------------------------------------------------
+
+struct NospaceRep {
+  bool ok = false;
+  std::string note;
+  int fill_puts = 0;
+  int refused_retries = 0;
+  int other_errors = 0;
+  int actor = -1;
+  double refused = 0, accepted = 0;          // wall clock, seconds
+  double run_start = 0, disarmed = 0;        // the actor's log
+  double first_defrag = 0, last_defrag = 0;  // the members' logs
+  double defrag_sum = 0;
+  int defrags = 0;
+  double recovery() const { return accepted - refused; }
+};
+
+void section_nospace(const Options& o, std::mt19937& rng, std::vector<SummaryRow>& summary) {
+  say("");
+  say("== 1. NOSPACE -> writes accepted again, no human action ==");
+  ClusterOptions co;
+  co.quota_backend_bytes = 16LL * 1024 * 1024;
+  co.name = "nsp";
+  auto cluster = EtcdCluster::start(co);
+  DaemonSettings s;
+  s.poll_interval = std::to_string(o.poll_seconds) + "s";
+  s.rule = "dbQuotaUsage > 2";  // never: only NOSPACE itself may trigger a run
+  s.ttl = "60s";
+  auto daemons = start_daemons(*cluster, s);
+  const int holder = wait_lock_holder(daemons);
+  say(
+      strf("cluster: 3 members, quota 16 MiB; daemons: poll %ds, rule \"%s\", min_interval 1h "
+           "(NOSPACE bypasses it); lock held by daemon %d before any fill",
+           o.poll_seconds, s.rule.c_str(), holder));
+  say("writer: overwrites one key with 256 KiB values through member 0's JSON gateway until "
+      "\"database space exceeded\", then retries every 50 ms until a write is accepted");
+
+  std::string value(256 * 1024, '\0');
+  for (auto& c : value) c = static_cast<char>(rng() & 0xff);
+  const std::string value_b64 = base64(value);
+  Gateway writer(cluster->client_endpoint(0));
+
+  std::vector<NospaceRep> reps;
+  for (int rep = 1; rep <= o.repeats; ++rep) {
+    NospaceRep r;
+    // Fill.
+    while (r.fill_puts < 1000) {
+      const auto reply = writer.put("/bench/fill", value_b64);
+      if (reply.status == 200) {
+        ++r.fill_puts;
+        continue;
+      }
+      if (is_nospace(reply)) {
+        r.refused = wall_now();
+        break;
+      }
+      if (++r.other_errors > 20) break;
+      r.note = "fill: HTTP " + std::to_string(reply.status) + " " + reply.body.substr(0, 200);
+      sleep_s(0.05);
+    }
+    if (r.refused == 0) {
+      r.note = "never refused; " + r.note;
+      reps.push_back(r);
+      say(strf("rep %d: FAILED: %s", rep, r.note.c_str()));
+      break;
+    }
+    // Retry every 50 ms until accepted.
+    while (wall_now() < r.refused + 120) {
+      sleep_s(0.05);
+      const auto reply = writer.put("/bench/fill", value_b64);
+      if (reply.status == 200) {
+        r.accepted = wall_now();
+        break;
+      }
+      if (is_nospace(reply)) {
+        ++r.refused_retries;
+      } else {
+        ++r.other_errors;
+        r.note = "retry: HTTP " + std::to_string(reply.status) + " " + reply.body.substr(0, 200);
+      }
+    }
+    // The run: who, when, and until its end (the HashKV check runs after the disarm).
+    for (std::size_t i = 0; i < daemons.size() && r.actor < 0; ++i) {
+      const auto starts = log_times(*daemons[i], "starting a run (nospace)", r.refused - 1);
+      if (!starts.empty()) {
+        r.actor = static_cast<int>(i);
+        r.run_start = starts.front();
+      }
+    }
+    if (r.actor >= 0) {
+      const auto& actor = *daemons[static_cast<std::size_t>(r.actor)];
+      edd::test::eventually(std::chrono::seconds(60), [&] {
+        return !log_times(actor, "run finished (", r.run_start).empty();
+      });
+      const auto disarms = log_times(actor, "Disarmed NOSPACE", r.run_start);
+      if (!disarms.empty()) r.disarmed = disarms.back();
+    }
+    double open_start = 0;
+    for (const auto& e : cluster->defrag_events()) {
+      if (e.ts < r.refused - 0.002) continue;
+      if (e.msg == "starting defragment") {
+        if (r.first_defrag == 0) r.first_defrag = e.ts;
+        open_start = e.ts;
+      } else if (open_start != 0) {
+        r.defrag_sum += e.ts - open_start;
+        r.last_defrag = e.ts;
+        ++r.defrags;
+        open_start = 0;
+      }
+    }
+    r.ok = r.accepted != 0;
+    reps.push_back(r);
+    const double target = o.poll_seconds + r.defrag_sum + 2;
+    if (!r.ok) {
+      say(strf("rep %d: NOT RECOVERED within 120 s (%s)", rep, r.note.c_str()));
+      break;
+    }
+    say(strf("rep %d: %d puts to fill; recovery %.3f s (target <= %d + %.3f + 2 = %.3f s: %s)", rep,
+             r.fill_puts, r.recovery(), o.poll_seconds, r.defrag_sum, target,
+             met(r.recovery() <= target).c_str()));
+    if (r.run_start != 0 && r.first_defrag != 0 && r.disarmed != 0) {
+      say(
+          strf("       = wait for the next poll %.3f + health/status/compaction %.3f + "
+               "%d defrags %.3f + between defrags %.3f + to disarm %.3f + to the first accepted "
+               "write %.3f (%d refused retries; actor: daemon %d)",
+               r.run_start - r.refused, r.first_defrag - r.run_start, r.defrags, r.defrag_sum,
+               r.last_defrag - r.first_defrag - r.defrag_sum, r.disarmed - r.last_defrag,
+               r.accepted - r.disarmed, r.refused_retries, r.actor));
+    } else {
+      say(strf("       (run start, defrags or disarm not found in the logs; actor %d)", r.actor));
+    }
+    if (r.other_errors > 0)
+      say("       other errors: " + std::to_string(r.other_errors) + ": " + r.note);
+  }
+
+  std::vector<double> rec, slack;
+  bool all_met = !reps.empty();
+  for (const auto& r : reps) {
+    if (!r.ok) {
+      all_met = false;
+      continue;
+    }
+    rec.push_back(r.recovery());
+    const double target = o.poll_seconds + r.defrag_sum + 2;
+    slack.push_back(target - r.recovery());
+    all_met = all_met && r.recovery() <= target;
+  }
+  std::vector<double> waits, defr, after;
+  for (const auto& r : reps) {
+    if (!r.ok || r.run_start == 0) continue;
+    waits.push_back(r.run_start - r.refused);
+    defr.push_back(r.defrag_sum);
+    if (r.disarmed != 0) after.push_back(r.accepted - r.disarmed);
+  }
+  const auto m = min_med_max(rec);
+  say(
+      strf("recovery over %zu reps: min/median/max %s; of which wait for the poll %s, defrags "
+           "%s, disarm -> accepted write %s",
+           rec.size(), mmm(m, "s").c_str(), mmm(min_med_max(waits), "s").c_str(),
+           mmm(min_med_max(defr), "s").c_str(), mmm(min_med_max(after), "s").c_str()));
+  summary.push_back({"NOSPACE -> writes again (min/med/max)", mmm(m, "s"),
+                     strf("<= %ds + defrags + 2s, each rep", o.poll_seconds),
+                     met(all_met) + strf(" (%zu/%d reps)", rec.size(), o.repeats)});
+  if (!slack.empty()) {
+    summary.push_back({"  slack to that target (min)",
+                       strf("%.2f s", *std::min_element(slack.begin(), slack.end())), "> 0", ""});
+  }
+}
+
+// ---- 2, 3, 4 share one cluster and three daemons --------------------------------------------
+
+void section_idle(const Options& o, const Daemons& daemons, std::vector<SummaryRow>& summary) {
+  say("");
+  say(strf("== 2. idle: three daemons watching three members at a %ds poll, %.0f s ==",
+           o.poll_seconds, o.idle_seconds));
+  say(strf("rule \"%s\" (false on this cluster); nothing scrapes /metrics meanwhile",
+           kDefaultRule));
+  std::vector<pid_t> pids;
+  std::vector<ProcSample> start;
+  for (const auto& d : daemons) {
+    pids.push_back(daemon_pid(*d));
+    if (pids.back() == 0) throw std::runtime_error("no process for " + d->config_path());
+    start.push_back(sample_proc(pids.back()));
+  }
+  for (std::size_t i = 0; i < daemons.size(); ++i) {
+    say(strf("daemon %zu: pid %d, after READY: VmRSS %.1f MiB (%ld kB), VmHWM %.1f MiB", i,
+             static_cast<int>(pids[i]), mib(start[i].rss_kb), start[i].rss_kb,
+             mib(start[i].hwm_kb)));
+  }
+  const auto t0 = SteadyClock::now();
+  double next_print = 60;
+  while (seconds_since(t0) < o.idle_seconds) {
+    sleep_s(std::min(1.0, o.idle_seconds - seconds_since(t0)));
+    if (seconds_since(t0) >= next_print && seconds_since(t0) < o.idle_seconds) {
+      std::string line = strf("  t=%3.0fs VmRSS:", next_print);
+      for (pid_t p : pids) line += strf(" %.1f MiB", mib(sample_proc(p).rss_kb));
+      say(line);
+      next_print += 60;
+    }
+  }
+  long max_rss = 0, max_hwm = 0;
+  double max_cpu = 0;
+  for (std::size_t i = 0; i < daemons.size(); ++i) {
+    const ProcSample end = sample_proc(pids[i]);
+    const double elapsed = std::chrono::duration<double>(end.at - start[i].at).count();
+    const double cpu = 100.0 * (end.cpu_s - start[i].cpu_s) / elapsed;
+    const std::string metrics = daemons[i]->get("/metrics");
+    const double polls = metric_sum(metrics, "etcd_defragd_poll_duration_seconds_count");
+    const double poll_sum = metric_sum(metrics, "etcd_defragd_poll_duration_seconds_sum");
+    say(
+        strf("daemon %zu: after %.0f s: VmRSS %.1f MiB (%ld kB), peak VmHWM %.1f MiB (%ld kB); "
+             "CPU %.2f s = %.3f %% of one core; %.0f polls, mean poll %.1f ms; lock held %.0f; %s",
+             i, elapsed, mib(end.rss_kb), end.rss_kb, mib(end.hwm_kb), end.hwm_kb,
+             end.cpu_s - start[i].cpu_s, cpu, polls, polls > 0 ? 1000 * poll_sum / polls : 0.0,
+             daemons[i]->metric("etcd_defragd_lock_held"),
+             daemons[i]->running() ? "running" : "NOT RUNNING"));
+    max_rss = std::max(max_rss, end.rss_kb);
+    max_hwm = std::max(max_hwm, end.hwm_kb);
+    max_cpu = std::max(max_cpu, cpu);
+  }
+  const double limit_kb = 20e6 / 1024;  // 20 MB = 20,000,000 bytes
+  summary.push_back(
+      {"idle VmRSS at end (max of 3 daemons)",
+       strf("%.1f MiB (%.1f MB)", mib(max_rss), static_cast<double>(max_rss) * 1.024e-3), "< 20 MB",
+       met(static_cast<double>(max_rss) < limit_kb)});
+  summary.push_back(
+      {"idle peak VmHWM (max of 3 daemons)",
+       strf("%.1f MiB (%.1f MB)", mib(max_hwm), static_cast<double>(max_hwm) * 1.024e-3), "< 20 MB",
+       met(static_cast<double>(max_hwm) < limit_kb)});
+  summary.push_back({strf("idle CPU over %.0f s (max of 3)", o.idle_seconds),
+                     strf("%.3f %% of one core", max_cpu), "< 0.5 %", met(max_cpu < 0.5)});
+}
+
+void section_metrics(const Options& o, const Daemons& daemons, std::vector<SummaryRow>& summary) {
+  say("");
+  const DaemonProcess& d = *daemons.front();
+  say(strf("== 3. GET /metrics of daemon 0 (port %d) ==", d.port()));
+  const pid_t pid = daemon_pid(d);
+  if (pid == 0) throw std::runtime_error("no process for " + d.config_path());
+  const ProcSample before = sample_proc(pid);
+  const double period = 1.0 / o.metrics_rate;
+  const auto count = static_cast<std::size_t>(o.metrics_seconds * o.metrics_rate);
+  std::vector<double> service_ms, scheduled_ms;  // from the send / from the planned send time
+  std::size_t errors = 0, late = 0, body_bytes = 0;
+  std::string first_error;
+  double elapsed = 0;
+  std::thread client([&] {
+    HttpClient http("127.0.0.1", d.port());
+    service_ms.reserve(count);
+    scheduled_ms.reserve(count);
+    const auto t0 = SteadyClock::now();
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto planned = t0 + std::chrono::duration_cast<SteadyClock::duration>(
+                                    std::chrono::duration<double>(period * static_cast<double>(i)));
+      std::this_thread::sleep_until(planned);
+      const auto sent = SteadyClock::now();
+      if (sent - planned > std::chrono::milliseconds(1)) ++late;
+      try {
+        const auto r = http.request("GET", "/metrics");
+        const auto done = SteadyClock::now();
+        if (r.status != 200) {
+          ++errors;
+          if (first_error.empty()) first_error = "HTTP " + std::to_string(r.status);
+          continue;
+        }
+        body_bytes = r.body.size();
+        service_ms.push_back(std::chrono::duration<double, std::milli>(done - sent).count());
+        scheduled_ms.push_back(std::chrono::duration<double, std::milli>(done - planned).count());
+      } catch (const std::exception& e) {
+        ++errors;
+        if (first_error.empty()) first_error = e.what();
+      }
+    }
+    elapsed = seconds_since(t0);
+  });
+  client.join();
+  const double p50 = percentile(service_ms, 50), p90 = percentile(service_ms, 90),
+               p99 = percentile(service_ms, 99), p999 = percentile(service_ms, 99.9),
+               mx = percentile(service_ms, 100);
+  const std::string error_note = first_error.empty() ? "" : " (first: " + first_error + ")";
+  say(
+      strf("paced client (one keep-alive HTTP/1.1 connection, a GET every %.1f ms for %.0f s, "
+           "latency from the send to the last byte): %zu ok, %zu errors%s, achieved %.1f "
+           "requests/s, body %zu bytes, %zu sends > 1 ms late",
+           1000 * period, o.metrics_seconds, service_ms.size(), errors, error_note.c_str(),
+           static_cast<double>(service_ms.size() + errors) / elapsed, body_bytes, late));
+  say(strf("  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f", p50, p90, p99, p999,
+           mx));
+  say(strf(
+      "  from the planned send time (counts queueing behind a slow answer): p50 %.3f  p99 "
+      "%.3f  max %.3f",
+      percentile(scheduled_ms, 50), percentile(scheduled_ms, 99), percentile(scheduled_ms, 100)));
+  summary.push_back({strf("/metrics p50 / p99 at %.0f req/s", o.metrics_rate),
+                     strf("%.2f / %.2f ms", p50, p99), "p99 < 5 ms",
+                     met(errors == 0 && p99 < 5.0)});
+
+  // Saturation, for context: wrk is closed-loop, it sends as fast as answers come back.
+  const std::string url = "http://127.0.0.1:" + std::to_string(d.port()) + "/metrics";
+  const auto w = edd::test::run_command(
+      {"wrk", "-t1", "-c2", strf("-d%.0fs", o.wrk_seconds), "--latency", url},
+      std::chrono::seconds(static_cast<long>(o.wrk_seconds) + 60));
+  if (w.exit_code != 0) {
+    say("wrk failed (exit " + std::to_string(w.exit_code) + "): " + w.err);
+    summary.push_back({"/metrics saturation (wrk -t1 -c2)", "wrk failed", "context", ""});
+  } else {
+    say(strf("wrk -t1 -c2 -d%.0fs --latency (saturation, closed loop):", o.wrk_seconds));
+    std::istringstream in(w.out);
+    std::string rps = "?", w50 = "?", w99 = "?";
+    for (std::string line; std::getline(in, line);) {
+      say("  | " + line);
+      std::istringstream f(line);
+      std::string a, b;
+      f >> a >> b;
+      if (a == "Requests/sec:") rps = b;
+      if (a == "50%") w50 = b;
+      if (a == "99%") w99 = b;
+    }
+    summary.push_back({"/metrics saturation (wrk -t1 -c2)",
+                       rps + " req/s, p50 " + w50 + ", p99 " + w99, "context", ""});
+  }
+  const ProcSample after = sample_proc(pid);
+  say(strf("daemon 0 memory: VmRSS %.1f MiB before, %.1f MiB after; VmHWM %.1f MiB after",
+           mib(before.rss_kb), mib(after.rss_kb), mib(after.hwm_kb)));
+  summary.push_back({"VmRSS / VmHWM after the /metrics load",
+                     strf("%.1f / %.1f MiB", mib(after.rss_kb), mib(after.hwm_kb)), "< 20 MB",
+                     met(static_cast<double>(after.hwm_kb) < 20e6 / 1024)});
+}
+
+void section_rule(const Options& o, EtcdCluster& cluster, Daemons& daemons, std::mt19937& rng,
+                  std::vector<SummaryRow>& summary) {
+  say("");
+  say(strf("== 4. rule turns true -> run started (poll %ds, min_interval 0s) ==", o.poll_seconds));
+  say("each rep: rule \"dbSize > T\" with T = the largest member's dbSize + 256 KiB (SIGHUP), "
+      "a random wait in [0, poll), one 1 MiB put; \"true\" = the first status (polled every "
+      "10 ms on every member) showing dbSize > T; \"started\" = the daemon's \"starting a run\" "
+      "log line");
+  for (auto& d : daemons) reload_policy(*d, kNeverRule, "0s");
+  std::vector<std::unique_ptr<Gateway>> status;
+  for (int i = 0; i < cluster.size(); ++i)
+    status.push_back(std::make_unique<Gateway>(cluster.client_endpoint(i)));
+  Gateway writer(cluster.client_endpoint(0));
+  const std::string value_b64 = base64(std::string(1024 * 1024, 'r'));
+  std::vector<double> latencies, from_ack, to_defrag;
+  int done_ok = 0;
+  const double limit = o.poll_seconds + 0.1;
+  for (int rep = 1; rep <= o.repeats; ++rep) {
+    std::int64_t max_size = 0;
+    for (auto& g : status) max_size = std::max(max_size, g->db_size());
+    const std::int64_t threshold = max_size + 256 * 1024;
+    const std::string rule = "dbSize > " + std::to_string(threshold);
+    for (auto& d : daemons) reload_policy(*d, rule, "0s");
+    sleep_s(std::uniform_real_distribution<double>(0, o.poll_seconds)(rng));
+
+    std::atomic<bool> stop{false};
+    std::atomic<double> true_at{0};
+    std::thread watcher([&] {
+      while (!stop && true_at == 0) {
+        for (auto& g : status) {
+          try {
+            if (g->db_size() > threshold) {
+              true_at = wall_now();
+              break;
+            }
+          } catch (const std::exception&) {
+          }
+        }
+        sleep_s(0.01);
+      }
+    });
+    const double sent = wall_now();
+    const auto reply = writer.put("/bench/rule-key", value_b64);
+    const double acked = wall_now();
+    std::vector<double> starts;
+    int actor = -1;
+    edd::test::eventually(std::chrono::seconds(3 * o.poll_seconds + 5), [&] {
+      for (std::size_t i = 0; i < daemons.size(); ++i) {
+        starts = log_times(*daemons[i], "starting a run (rule)", sent);
+        if (!starts.empty()) {
+          actor = static_cast<int>(i);
+          return true;
+        }
+      }
+      return false;
+    });
+    stop = true;
+    watcher.join();
+    // Never again until the next rep; then let this run finish.
+    for (auto& d : daemons) reload_policy(*d, kNeverRule, "0s");
+    if (reply.status != 200 || actor < 0 || true_at == 0) {
+      say(strf("rep %d: FAILED: put HTTP %d, rule true seen: %s, run started: %s", rep,
+               reply.status, true_at == 0 ? "no" : "yes", actor < 0 ? "no" : "yes"));
+      continue;
+    }
+    const double start = starts.front();
+    const auto& a = *daemons[static_cast<std::size_t>(actor)];
+    edd::test::eventually(std::chrono::seconds(60),
+                          [&] { return !log_times(a, "run finished (", start).empty(); });
+    double first_defrag = 0;
+    for (const auto& e : cluster.defrag_events()) {
+      if (e.ts >= start - 0.002 && e.msg == "starting defragment") {
+        first_defrag = e.ts;
+        break;
+      }
+    }
+    const double lat = start - true_at;
+    latencies.push_back(lat);
+    from_ack.push_back(start - acked);
+    if (first_defrag != 0) to_defrag.push_back(first_defrag - true_at);
+    ++done_ok;
+    say(
+        strf("rep %d: T=%lld; put acked %.3f s after the send, status true %.3f s after the "
+             "send; run started %.3f s after true (%s), first \"starting defragment\" %.3f s "
+             "after true; actor daemon %d",
+             rep, static_cast<long long>(threshold), acked - sent, true_at - sent, lat,
+             met(lat <= limit).c_str(), first_defrag != 0 ? first_defrag - true_at : -1.0, actor));
+  }
+  const auto m = min_med_max(latencies);
+  bool all = done_ok == o.repeats;
+  for (double l : latencies) all = all && l <= limit;
+  say(strf("rule true -> run started over %zu reps: min/median/max %s; -> first defrag %s",
+           latencies.size(), mmm(m, "s").c_str(), mmm(min_med_max(to_defrag), "s").c_str()));
+  summary.push_back({"rule true -> run started (min/med/max)", mmm(m, "s"),
+                     strf("<= %.1f s, each rep", limit),
+                     met(all) + strf(" (%d/%d reps)", done_ok, o.repeats)});
+  summary.push_back(
+      {"rule true -> first defrag (min/med/max)", mmm(min_med_max(to_defrag), "s"), "context", ""});
+}
+
+int run(const Options& o) {
+  const auto has = [&](char c) { return o.sections.find(c) != std::string::npos; };
+  std::mt19937 rng(o.seed != 0 ? o.seed : std::random_device{}());
+  const std::string load_start = loadavg();
+  say(strf("edd_daemon_bench: %s; %u cores; load average at start: %s", EDD_BINARY,
+           std::thread::hardware_concurrency(), load_start.c_str()));
+  const auto t0 = SteadyClock::now();
+  std::vector<SummaryRow> summary;
+  if (has('1')) section_nospace(o, rng, summary);
+  if (has('2') || has('3') || has('4')) {
+    ClusterOptions co;
+    co.name = "idle";
+    auto cluster = EtcdCluster::start(co);
+    DaemonSettings s;
+    s.poll_interval = std::to_string(o.poll_seconds) + "s";
+    s.rule = kDefaultRule;
+    s.ttl = "60s";
+    auto daemons = start_daemons(*cluster, s);
+    if (has('2')) section_idle(o, daemons, summary);
+    if (has('3')) section_metrics(o, daemons, summary);
+    if (has('4')) section_rule(o, *cluster, daemons, rng, summary);
+  }
+  const std::string load_end = loadavg();
+  say("");
+  say("== summary ==");
+  say(strf("%-40s %-34s %-30s %s", "figure", "measured", "target", "verdict"));
+  for (const auto& r : summary) {
+    say(strf("%-40s %-34s %-30s %s", r.figure.c_str(), r.measured.c_str(), r.target.c_str(),
+             r.verdict.c_str()));
+  }
+  say(strf("load average: %s at start, %s at the end; %.0f s in all", load_start.c_str(),
+           load_end.c_str(), seconds_since(t0)));
+  return 0;
+}
+
+}  // namespace
+}  // namespace edd::bench
+
+int main(int argc, char** argv) {
+  edd::bench::Options o;
+  CLI::App app{
+      "edd_daemon_bench: etcd-defragd run's figures (NOSPACE recovery, idle RSS/CPU, /metrics "
+      "latency, rule -> run) on real etcd clusters. Prints figures, asserts nothing."};
+  app.add_option("--sections", o.sections, "Which sections to run: any of 1,2,3,4")
+      ->capture_default_str();
+  app.add_option("--poll-seconds", o.poll_seconds, "The daemons' poll_interval")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60));
+  app.add_option("--repeats", o.repeats, "Repetitions of sections 1 and 4")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  app.add_option("--idle-seconds", o.idle_seconds, "Length of the idle measurement (section 2)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--metrics-seconds", o.metrics_seconds, "Length of the paced /metrics client")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--metrics-rate", o.metrics_rate, "Requests per second of the paced client")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 10000.0));
+  app.add_option("--wrk-seconds", o.wrk_seconds, "Length of wrk's saturation run")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 600.0));
+  app.add_option("--seed", o.seed, "Random seed (0: random)")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return edd::bench::run(o);
+  } catch (const std::exception& e) {
+    std::cerr << "edd_daemon_bench: " << e.what() << "\n";
+    return 1;
+  }
+}

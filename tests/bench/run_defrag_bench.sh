@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds etcd-defragd and the benchmark, then runs the benchmark on a fresh 3-member etcd 3.4
+# cluster on loopback (stopped at the end) and prints its figures. Takes about 10 minutes.
+# Usage: tests/bench/run_defrag_bench.sh [BUILD_DIR] [-- benchmark flags, e.g. --variants a,b]
+# BUILD_DIR defaults to ./build (the bench target is not part of `all`, so this adds one target).
+# Environment: BUILD_TYPE (e.g. RelWithDebInfo), CSV_DIR (write every sample there as CSV).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build_dir=build
+if [[ $# -gt 0 && $1 != -- ]]; then
+  build_dir=$1
+  shift
+fi
+[[ ${1:-} == -- ]] && shift
+
+for tool in etcd etcdctl curl; do
+  command -v "$tool" >/dev/null || { echo "run_defrag_bench.sh: $tool is not on PATH" >&2; exit 2; }
+done
+configure=(cmake -S . -B "$build_dir")
+[[ -n ${BUILD_TYPE:-} ]] && configure+=(-DCMAKE_BUILD_TYPE="$BUILD_TYPE")
+"${configure[@]}" >/dev/null
+cmake --build "$build_dir" -j"$(nproc)" --target edd_defrag_bench etcd-defragd >/dev/null
+
+args=(--defragd "$build_dir/daemon/etcd-defragd")
+[[ -n ${CSV_DIR:-} ]] && args+=(--csv-dir "$CSV_DIR")
+version=$(etcd --version)
+echo "${version%%$'\n'*}"
+exec "$build_dir/tests/bench/edd_defrag_bench" "${args[@]}" "$@"
