@@ -174,6 +174,10 @@ DaemonMetrics::Impl::Impl(const std::string& version)
       runs.Add({{"trigger", trigger_name(t)}, {"result", defrag::outcome_name(o)}});
     }
   }
+  // The webhook's answers from zero too, so a single 401 shows in increase() (and alerts).
+  for (const char* code : {"200", "202", "400", "401", "404", "405", "413", "431", "500"}) {
+    webhook_requests.Add({{"code", code}});
+  }
 }
 
 void DaemonMetrics::Impl::set_member(Family<Gauge>& f, Labels labels, double value) {
@@ -217,6 +221,14 @@ void DaemonMetrics::update_members(const std::vector<etcd::MemberSnapshot>& memb
       return l;
     };
 
+    // Per-member history from zero, so increase() counts a member's first defrag and its
+    // duration (a series born at its first event hides that event). History is never removed.
+    for (auto r : {defrag::MemberResult::kDefragmented, defrag::MemberResult::kSkipped,
+                   defrag::MemberResult::kFailed, defrag::MemberResult::kNotReached}) {
+      m.member_defrags.Add(
+          {{"member", labels.at("member")}, {"result", defrag::member_result_name(r)}});
+    }
+    m.defrag_duration.Add({{"member", labels.at("member")}}, kDefragBuckets);
     m.set_member(m.healthy, labels, verdict.healthy ? 1 : 0);
     for (auto a : kKnownAlarms) m.set_member(m.alarm_active, with("alarm", etcd::alarm_name(a)), 0);
     for (auto a : snap.alarms) {

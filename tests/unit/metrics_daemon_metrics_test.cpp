@@ -211,9 +211,23 @@ TEST_CASE("metrics drop the series of a member removed from the view") {
 
   m.update_members({member("m1", 0xa1, "http://m1:2379", 1000, 400, 0xa1)}, {{true, true}});
   const auto text = m.serialize();
-  CHECK_FALSE(mentions(text, "member=\"m2\""));
+  // Every per-member gauge of m2 is gone (its endpoint appears nowhere); its run history
+  // (member_defrags_total, defrag_duration_seconds, labelled by member only) stays.
+  CHECK_FALSE(mentions(text, "http://m2:2379"));
+  CHECK_FALSE(mentions(text, "member_id=\"a2\""));
+  CHECK(mentions(text, "etcd_defragd_member_defrags_total{member=\"m2\""));
   CHECK(value_of(text, series("etcd_defragd_member_db_size_bytes",
                               labels_of("m1", "a1", "http://m1:2379"))) == 1000.0);
+}
+
+TEST_CASE("metrics start each member's defrag history at zero so increase() sees the first one") {
+  DaemonMetrics m("0.1.0");
+  m.update_members({member("m1", 0xa1, "http://m1:2379", 1000, 400, 0xa1)}, {{true, true}});
+  const auto text = m.serialize();
+  CHECK(
+      mentions(text, "etcd_defragd_member_defrags_total{member=\"m1\",result=\"defragmented\"} 0"));
+  CHECK(mentions(text, "etcd_defragd_defrag_duration_seconds_count{member=\"m1\"} 0"));
+  CHECK(mentions(text, "etcd_defragd_webhook_requests_total{code=\"401\"} 0"));
 }
 
 TEST_CASE("metrics drop the old series of a member whose endpoint changed") {
