@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Command (1) of the README: install, build, start a local 3-member etcd cluster on free loopback
-# ports, fragment it, and show etcd-defragd doing the main job on it: status before, one safe
-# defrag run (followers first, the leader last), status after. The cluster is stopped by PID at
-# the end, whatever happens.
+# ports, fragment it, and show etcd-defragd doing the main job on it: status before, then the
+# daemon, which sees the rule fire at its first poll, takes the lock and defragments the cluster
+# by itself (followers first, the leader last), then status after. Every process is stopped by
+# its PID at the end, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -11,7 +12,9 @@ scripts/build.sh
 bin=build/daemon/etcd-defragd
 dir=$(mktemp -d /tmp/etcd-defragd-demo.XXXXXX)
 cluster_pid=""
+daemon_pid=""
 cleanup() {
+  if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then kill -TERM "$daemon_pid"; fi
   if [ -n "$cluster_pid" ] && kill -0 "$cluster_pid" 2>/dev/null; then
     kill -TERM "$cluster_pid"
     wait "$cluster_pid" 2>/dev/null || true
@@ -38,9 +41,42 @@ echo
 echo "== etcd-defragd status --endpoints $first --cluster   (before)"
 $bin status --endpoints "$first" --cluster
 
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$dir/etcd-defragd.toml" <<TOML
+# The demo daemon: this host's member is the first one; it watches all three.
+[etcd]
+local_endpoint = "$first"
+command_timeout = "5s"
+[policy]
+poll_interval = "2s"
+rule = "dbSizeFree > 10*1024*1024"
+pause_file = "$dir/pause"
+[lock]
+ttl = "60s"
+[http]
+listen = "127.0.0.1:$port"
+TOML
 echo
-echo "== etcd-defragd defrag --endpoints $first --cluster --defrag-rule 'dbSizeFree > 10*1024*1024'"
-$bin defrag --endpoints "$first" --cluster --defrag-rule 'dbSizeFree > 10*1024*1024'
+echo "== etcd-defragd check-config --config $dir/etcd-defragd.toml"
+$bin check-config --config "$dir/etcd-defragd.toml"
+
+echo
+echo "== etcd-defragd run --config $dir/etcd-defragd.toml   (the daemon; its log follows)"
+$bin run --config "$dir/etcd-defragd.toml" >"$dir/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 1 300); do
+  grep -q "run finished" "$dir/daemon.log" && break
+  kill -0 "$daemon_pid" 2>/dev/null || break
+  sleep 0.1
+done
+sed -e 's/^/  daemon| /' "$dir/daemon.log"
+echo
+echo "== curl http://127.0.0.1:$port/metrics   (a few of the daemon's series)"
+curl -s "http://127.0.0.1:$port/metrics" |
+  grep -E '^etcd_defragd_(runs_total\{result="success",trigger="rule"\}|reclaimed_bytes_total|lock_held|member_db_size_bytes)' || true
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" || true
+grep -q "run finished (rule): success" "$dir/daemon.log" || { echo "demo: the daemon did not run" >&2; exit 1; }
 
 echo
 echo "== etcd-defragd status --endpoints $first --cluster   (after)"

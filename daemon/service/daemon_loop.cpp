@@ -400,6 +400,14 @@ StepResult DaemonLoop::step() {
     defragmenting_.clear();
   }
   observer_.on_run(trigger, report);
+  // Poll again at once, so the metrics and /v1/status show the new sizes now, not a poll later.
+  {
+    const auto t1 = clock_.now();
+    PollView after = poll();
+    observer_.on_poll(after, clock_.now() - t1);
+    std::lock_guard l(mu_);
+    last_view_ = std::move(after);
+  }
   // An aborted run changed nothing: it must not start the cooldown (a member restarting for a
   // minute would otherwise block the next hour).
   if (report.outcome != defrag::Outcome::kAborted) {

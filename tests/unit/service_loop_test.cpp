@@ -257,3 +257,15 @@ TEST_CASE("loop: NOSPACE triggers a run of every member even when the rule is qu
   CHECK(cluster.events_starting_with("defragment").size() == 3);
   CHECK(d.observer.runs.back() == "nospace:success");
 }
+
+TEST_CASE("loop: the view is refreshed right after a run, so metrics show the new sizes") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  REQUIRE(d.loop->step().decision == Decision::kRan);
+  CHECK(d.observer.polls == 2);
+  for (const auto& m : d.loop->last_view().members) {
+    REQUIRE(m.status);
+    CHECK(m.status->db_size == 40'000'000);  // the fake's size after its defrag
+  }
+}
