@@ -407,6 +407,17 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
     report.members.push_back(std::move(r));
   }
 
+  {
+    // etcd-defrag prints this line; scripts written for it look for it.
+    std::string list;
+    std::size_t count = 0;
+    for (const auto& p : plan) {
+      if (p.action == Action::kSkipLearner || p.action == Action::kExcluded) continue;
+      list += (count++ == 0 ? "" : " ") + p.endpoint;
+    }
+    say_(std::to_string(count) + " endpoints need to be defragmented: [" + list + "]");
+  }
+
   if (options_.dry_run) {
     say_("Dry run: nothing will be changed. The plan, in order:");
     for (std::size_t i = 0; i < plan.size(); ++i) {
