@@ -21,7 +21,15 @@ struct Expr {
 
 std::string_view type_name(Type t) { return t == Type::kNumber ? "a number" : "true/false"; }
 
-std::string quoted(const Token& t) { return "'" + std::string(t.text) + "'"; }
+std::string quoted(const Token& t) {
+  // Appended piecewise: GCC 12 at -O3 misreads "'" + std::string(...) as overlapping (-Wrestrict).
+  std::string out;
+  out.reserve(t.text.size() + 2);
+  out += '\'';
+  out += t.text;
+  out += '\'';
+  return out;
+}
 
 std::string known_variables() {
   std::string out;
