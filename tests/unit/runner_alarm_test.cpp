@@ -7,6 +7,7 @@
 
 #include "defrag/runner.h"
 #include "fake_cluster.h"
+#include "runner_test_support.h"
 
 using Catch::Matchers::Contains;
 using edd::ManualClock;
@@ -21,24 +22,12 @@ using edd::test::FakeMember;
 using edd::test::kEtcd1;
 using edd::test::kEtcd2;
 using edd::test::kEtcd3;
+using edd::test::parse_rule;
+using edd::test::report_of;
+using edd::test::TestRun;
 using Events = std::vector<std::string>;
 
 namespace {
-
-// One run against the fake with a manual clock; what the runner said is kept.
-struct TestRun {
-  explicit TestRun(FakeCluster& f) : fake(f) {}
-  RunReport run(const std::vector<std::string>& seeds = {kEtcd1, kEtcd2, kEtcd3}) {
-    Runner runner(fake, clock, rule, options,
-                  [this](const std::string& line) { said.push_back(line); });
-    return runner.run(seeds);
-  }
-  FakeCluster& fake;
-  RunOptions options;
-  Rule rule;
-  ManualClock clock;
-  std::vector<std::string> said;
-};
 
 // Three members that hit the default 2 GiB quota (2.1 GB files), with 500 MB in use: a defrag
 // brings each well under 90 % of it. Members 1 and 3 raised NOSPACE; etcd-1 leads.

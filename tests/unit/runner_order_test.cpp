@@ -9,6 +9,7 @@
 
 #include "defrag/runner.h"
 #include "fake_cluster.h"
+#include "runner_test_support.h"
 
 using Catch::Matchers::Contains;
 using edd::ManualClock;
@@ -24,43 +25,13 @@ using edd::test::FakeMember;
 using edd::test::kEtcd1;
 using edd::test::kEtcd2;
 using edd::test::kEtcd3;
+using edd::test::parse_rule;
+using edd::test::report_of;
+using edd::test::TestRun;
 using edd::test::three_members;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Events = std::vector<std::string>;
-
-namespace {
-
-// One run against the fake with a manual clock; what the runner said is kept.
-struct TestRun {
-  explicit TestRun(FakeCluster& f) : fake(f) {}
-  RunReport run(const std::vector<std::string>& seeds = {kEtcd1, kEtcd2, kEtcd3}) {
-    Runner runner(fake, clock, rule, options,
-                  [this](const std::string& line) { said.push_back(line); });
-    return runner.run(seeds);
-  }
-  FakeCluster& fake;
-  RunOptions options;
-  Rule rule;
-  ManualClock clock;
-  std::vector<std::string> said;
-};
-
-Rule rule(std::string_view text) {
-  auto r = Rule::parse(text);
-  INFO(text << (r ? "" : ": " + r.error().message));
-  REQUIRE(r.has_value());
-  return *r;
-}
-
-const MemberReport& report_of(const RunReport& report, const std::string& endpoint) {
-  auto it = std::find_if(report.members.begin(), report.members.end(),
-                         [&](const MemberReport& m) { return m.endpoint == endpoint; });
-  REQUIRE(it != report.members.end());
-  return *it;
-}
-
-}  // namespace
 
 TEST_CASE("the runner defragments followers one at a time and the leader last") {
   FakeCluster fake(three_members(), /*leader_id=*/1);
@@ -93,7 +64,7 @@ TEST_CASE("a rule that is false for every member changes nothing but compaction"
   // it, when the compacted revisions have become free pages.
   FakeCluster fake(three_members(), 1);
   TestRun t(fake);
-  t.rule = rule("dbSize > 1000*1000*1000");
+  t.rule = parse_rule("dbSize > 1000*1000*1000");
   const RunReport report = t.run();
 
   CHECK(fake.events() == Events{"compact etcd-2:2379 rev=42"});
@@ -187,7 +158,7 @@ TEST_CASE("move-leader keeps leadership when no follower was defragmented") {
   FakeCluster fake(members, 1);
   TestRun t(fake);
   t.options.move_leader = RunOptions::MoveLeader::kAlways;
-  t.rule = rule("dbSize > 200*1000*1000");
+  t.rule = parse_rule("dbSize > 200*1000*1000");
   const RunReport report = t.run();
 
   CHECK(report.outcome == Outcome::kSuccess);
@@ -259,7 +230,7 @@ TEST_CASE("compaction goes through a voter when a learner comes first and the ru
   members.push_back(learner);
   FakeCluster fake(members, 1);
   TestRun t(fake);
-  t.rule = rule("dbSize > 1000*1000*1000");
+  t.rule = parse_rule("dbSize > 1000*1000*1000");
   const RunReport report = t.run({"etcd-4:2379", kEtcd1, kEtcd2, kEtcd3});
 
   CHECK(report.outcome == Outcome::kSuccess);
@@ -297,7 +268,7 @@ TEST_CASE("a big member's defrag is given minutes, a small one's the command tim
 TEST_CASE("a rule that cannot be evaluated skips the member and fails the run") {
   FakeCluster fake(three_members(), 1);
   TestRun t(fake);
-  t.rule = rule("dbSize % 0 == 1");
+  t.rule = parse_rule("dbSize % 0 == 1");
   const RunReport report = t.run();
   CHECK(report.outcome == Outcome::kFailed);
   CHECK(report.exit_code() == 1);

@@ -9,6 +9,7 @@
 
 #include "defrag/runner.h"
 #include "fake_cluster.h"
+#include "runner_test_support.h"
 
 using Catch::Matchers::Contains;
 using edd::ErrorCode;
@@ -27,32 +28,13 @@ using edd::test::FakeCluster;
 using edd::test::kEtcd1;
 using edd::test::kEtcd2;
 using edd::test::kEtcd3;
+using edd::test::parse_rule;
+using edd::test::report_of;
+using edd::test::TestRun;
 using edd::test::three_members;
 using Events = std::vector<std::string>;
 
 namespace {
-
-// One run against the fake with a manual clock; what the runner said is kept.
-struct TestRun {
-  explicit TestRun(FakeCluster& f) : fake(f) {}
-  RunReport run(const std::vector<std::string>& seeds = {kEtcd1, kEtcd2, kEtcd3}) {
-    Runner runner(fake, clock, rule, options,
-                  [this](const std::string& line) { said.push_back(line); });
-    return runner.run(seeds);
-  }
-  FakeCluster& fake;
-  RunOptions options;
-  Rule rule;
-  ManualClock clock;
-  std::vector<std::string> said;
-};
-
-const MemberReport& report_of(const RunReport& report, const std::string& endpoint) {
-  auto it = std::find_if(report.members.begin(), report.members.end(),
-                         [&](const MemberReport& m) { return m.endpoint == endpoint; });
-  REQUIRE(it != report.members.end());
-  return *it;
-}
 
 edd::Error timeout(const std::string& endpoint) {
   return make_error(ErrorCode::kDeadlineExceeded,
