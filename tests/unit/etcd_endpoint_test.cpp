@@ -35,8 +35,8 @@ TEST_CASE("a bad endpoint is rejected naming it", "[endpoint]") {
 }
 
 TEST_CASE("endpoints of the same member are de-duplicated, first one kept", "[endpoint]") {
-  const auto out = dedupe_endpoints({"http://127.0.0.1:1", "127.0.0.1:1", "127.0.0.1:2",
-                                     "https://127.0.0.1:2", "127.0.0.1:3"});
+  const auto out = dedupe_endpoints(
+      {"http://127.0.0.1:1", "127.0.0.1:1", "127.0.0.1:2", "https://127.0.0.1:2", "127.0.0.1:3"});
   CHECK(out == std::vector<std::string>{"http://127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"});
 }
 
