@@ -25,6 +25,7 @@ struct DaemonSettings {
   std::string ttl = "10s";
   std::string move_leader = "false";
   std::string http_extra;  // more lines for [http], e.g. webhook_token_file = "..."
+  std::string etcd_extra;  // more lines for [etcd], e.g. user and password_file
 };
 
 class DaemonProcess {
@@ -107,7 +108,8 @@ class DaemonProcess {
         << "endpoints = [\"" << cluster.client_endpoint(member) << "\"]\n"
         << "local_endpoint = \"" << cluster.client_endpoint(member) << "\"\n"
         << "cluster = true\n"
-        << "command_timeout = \"5s\"\n\n"
+        << "command_timeout = \"5s\"\n"
+        << s.etcd_extra << "\n\n"
         << "[policy]\n"
         << "poll_interval = \"" << s.poll_interval << "\"\n"
         << "rule = \"" << s.rule << "\"\n"
