@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
+# Unit tests under AddressSanitizer + UBSan first (a report aborts the script), then everything.
+[ $# -gt 0 ] || scripts/test-sanitizers.sh
 cd build
 ctest --output-on-failure -j2 "$@"
