@@ -5,6 +5,10 @@
 #include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -42,6 +46,44 @@ Result<std::string> read_file(const std::string& path, const char* flag) {
   return ss.str();
 }
 
+// gRPC reports a bad client pair only as a failed handshake: check it before dialling, so the
+// user gets one line naming the file.
+Status check_client_pair(const std::string& cert_pem, const std::string& cert_path,
+                         const std::string& key_pem, const std::string& key_path) {
+  auto bio = [](const std::string& pem) {
+    return std::unique_ptr<BIO, decltype(&BIO_free)>(
+        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  };
+  auto cert_bio = bio(cert_pem);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (!cert) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--cert: \"" + cert_path + "\" is not a PEM certificate");
+  }
+  if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0) {
+    return make_error(ErrorCode::kInvalidArgument, "--cert: \"" + cert_path + "\" has expired");
+  }
+  if (X509_cmp_current_time(X509_get0_notBefore(cert.get())) > 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--cert: \"" + cert_path + "\" is not valid yet");
+  }
+  auto key_bio = bio(key_pem);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  if (!key) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--key: \"" + key_path + "\" is not a PEM private key (or is encrypted)");
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "--key: \"" + key_path + "\" does not match the certificate in \"" + cert_path + "\"");
+  }
+  return {};
+}
+
 ErrorCode map_code(const grpc::Status& s) {
   switch (s.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
@@ -74,8 +116,8 @@ std::string hint_for(const std::string& message) {
       message.find("certificate verify failed") != std::string::npos) {
     return " (the server's certificate is not trusted: check --cacert)";
   }
-  if (message.find("WRONG_VERSION_NUMBER") != std::string::npos ||
-      message.find("Socket closed") != std::string::npos) {
+  // Only a handshake error says TLS is wrong; "Socket closed" is also what a dying member says.
+  if (message.find("WRONG_VERSION_NUMBER") != std::string::npos) {
     return " (TLS mismatch? use https:// endpoints or --cacert for a TLS server, http:// for a "
            "plain one)";
   }
@@ -155,6 +197,9 @@ Result<std::unique_ptr<GrpcClusterClient>> GrpcClusterClient::create(ClientOptio
     if (!c) return c.error();
     auto k = read_file(options.key_file, "--key");
     if (!k) return k.error();
+    if (auto v = check_client_pair(*c, options.cert_file, *k, options.key_file); !v) {
+      return v.error();
+    }
     pem.cert = std::move(*c);
     pem.key = std::move(*k);
   }

@@ -128,8 +128,14 @@ PollView DaemonLoop::poll() {
   PollView view;
   auto eps = etcd::discover_endpoints(cluster_, s.seeds, s.cluster);
   if (!eps) {
-    view.error = eps.error().message;
-    return view;
+    // Nobody answered the member list: ask the members we knew, so they show as unhealthy (and
+    // keep their series) instead of vanishing from the metrics.
+    std::lock_guard l(mu_);
+    if (endpoints_.empty()) {
+      view.error = eps.error().message;
+      return view;
+    }
+    eps = endpoints_;
   }
   {
     std::lock_guard l(mu_);
