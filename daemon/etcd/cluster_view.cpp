@@ -76,23 +76,34 @@ std::vector<MemberSnapshot> fetch_cluster_view(ClusterClient& client,
     view.push_back(std::move(m));
   }
 
-  // Names and alarms are cluster-wide facts: ask the first member that answered.
+  // Names and alarms are cluster-wide facts: ask the first member that answered. A member that
+  // did not answer is recognised by its client URL in the member list, so its name and its
+  // alarms (a NOSPACE it raised before going down still makes the cluster read-only) show too.
   for (const auto& m : view) {
     if (!m.status) continue;
-    if (auto members = client.member_list(m.endpoint)) {
-      for (auto& row : view) {
-        if (!row.status) continue;
-        for (const auto& member : *members) {
-          if (member.id == row.status->member_id) row.name = member.name;
+    std::vector<Member> members;
+    if (auto listed = client.member_list(m.endpoint)) members = std::move(*listed);
+    auto id_of = [&](const MemberSnapshot& row) -> std::uint64_t {
+      if (row.status) return row.status->member_id;
+      auto target = parse_endpoint(row.endpoint);
+      for (const auto& member : members) {
+        for (const auto& url : member.client_urls) {
+          auto u = parse_endpoint(url);
+          if (target && u && u->grpc_target() == target->grpc_target()) return member.id;
         }
       }
-    }
-    if (auto alarms = client.alarms(m.endpoint)) {
-      for (auto& row : view) {
-        if (!row.status) continue;
-        for (const auto& a : *alarms) {
-          if (a.member_id == row.status->member_id) row.alarms.push_back(a.type);
-        }
+      return 0;
+    };
+    std::vector<Alarm> alarms;
+    if (auto listed = client.alarms(m.endpoint)) alarms = std::move(*listed);
+    for (auto& row : view) {
+      const std::uint64_t id = id_of(row);
+      if (id == 0) continue;
+      for (const auto& member : members) {
+        if (member.id == id) row.name = member.name;
+      }
+      for (const auto& a : alarms) {
+        if (a.member_id == id) row.alarms.push_back(a.type);
       }
     }
     break;

@@ -106,6 +106,7 @@ LoopSettings loop_settings(const config::Config& c, const etcd::ClientOptions& c
   s.min_interval = c.policy.min_interval;
   s.nospace_bypasses_min_interval = c.policy.nospace_bypasses_min_interval;
   s.last_run_key = last_run_key(c.lock.prefix);
+  s.lock_ttl = c.lock.ttl;
   const config::RunSettings r = config::run_settings(c);
   s.run.compaction = r.compaction;
   s.run.continue_on_error = r.continue_on_error;

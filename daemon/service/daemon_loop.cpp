@@ -110,7 +110,23 @@ Status DaemonLoop::keep_alive() {
     avoid = defragmenting_;
   }
   if (lock_.lease_id() == 0) return {};
-  return lock_.keep_alive(endpoints(), avoid);
+  Status s = lock_.keep_alive(endpoints(), avoid);
+  // Cut off from the cluster, the next poll may take long (every call waits out its
+  // timeout): once no keep-alive has worked for a whole TTL the lease is gone, so stop
+  // claiming the lock now rather than at that poll.
+  const auto now = clock_.now();
+  bool lost = false;
+  {
+    std::lock_guard l(mu_);
+    if (s) {
+      last_keep_alive_ = now;
+    } else if (lock_held_ && now - last_keep_alive_ >= settings_.lock_ttl) {
+      lock_held_ = false;
+      lost = true;
+    }
+  }
+  if (lost) observer_.on_lock(false);
+  return s;
 }
 
 void DaemonLoop::release_lock() {
@@ -163,6 +179,16 @@ PollView DaemonLoop::poll() {
   bool answered = false;
   for (const auto& m : view.members) answered = answered || m.status.has_value();
   if (!answered) view.error = "no member answered";
+  // The alarm list itself, not only the alarms of members that answered: a NOSPACE raised by
+  // a member that is down still makes the whole cluster read-only.
+  for (const auto& m : view.members) {
+    if (!m.status) continue;
+    if (auto alarms = cluster_.alarms(m.endpoint)) {
+      for (const auto& a : *alarms)
+        view.nospace = view.nospace || a.type == etcd::AlarmType::kNoSpace;
+      break;
+    }
+  }
   return view;
 }
 
@@ -180,6 +206,7 @@ DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
     std::lock_guard l(mu_);
     changed = held != lock_held_;
     lock_held_ = held;
+    if (changed && held) last_keep_alive_ = clock_.now();
   }
   if (changed) observer_.on_lock(held);
   LoopSettings s;

@@ -38,6 +38,8 @@ struct LoopSettings {
   std::chrono::milliseconds min_interval{std::chrono::hours(1)};
   bool nospace_bypasses_min_interval = true;
   std::string last_run_key = "/etcd-defragd/last-run";
+  // The lease's TTL: with no successful keep-alive for this long the lock is no longer ours.
+  std::chrono::seconds lock_ttl{60};
 };
 
 // What one poll saw, for metrics and /v1/status.
@@ -122,16 +124,17 @@ class DaemonLoop {
   LoopObserver& observer_;
 
   mutable std::mutex mu_;
-  LoopSettings settings_;               // guarded by mu_ (copied at the start of a step)
-  std::vector<std::string> endpoints_;  // guarded by mu_: the last discovered endpoints
-  std::string defragmenting_;           // guarded by mu_
-  std::optional<Trigger> requested_;    // guarded by mu_
-  bool requested_bypass_rule_ = false;  // guarded by mu_
-  std::optional<LastRun> last_run_;     // guarded by mu_
-  bool last_run_unsaved_ = false;       // guarded by mu_: to write when etcd takes writes again
-  PollView last_view_;                  // guarded by mu_
-  std::string actor_;                   // guarded by mu_
-  bool lock_held_ = false;              // guarded by mu_
+  LoopSettings settings_;                // guarded by mu_ (copied at the start of a step)
+  std::vector<std::string> endpoints_;   // guarded by mu_: the last discovered endpoints
+  std::string defragmenting_;            // guarded by mu_
+  std::optional<Trigger> requested_;     // guarded by mu_
+  bool requested_bypass_rule_ = false;   // guarded by mu_
+  std::optional<LastRun> last_run_;      // guarded by mu_
+  bool last_run_unsaved_ = false;        // guarded by mu_: to write when etcd takes writes again
+  PollView last_view_;                   // guarded by mu_
+  std::string actor_;                    // guarded by mu_
+  bool lock_held_ = false;               // guarded by mu_
+  Clock::time_point last_keep_alive_{};  // guarded by mu_
   std::atomic<bool> stopping_{false};
 };
 

@@ -269,3 +269,33 @@ TEST_CASE("loop: the view is refreshed right after a run, so metrics show the ne
     CHECK(m.status->db_size == 40'000'000);  // the fake's size after its defrag
   }
 }
+
+TEST_CASE("loop: a daemon whose keep-alives fail for a whole TTL stops claiming the lock") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  d.paused = true;
+  REQUIRE(d.loop->step().decision == Decision::kPaused);
+  REQUIRE(d.observer.lock_changes == std::vector<bool>{true});
+  for (const char* ep : {kEtcd1, kEtcd2, kEtcd3}) store.set_down(ep, true);  // cut off
+  d.clock.advance(std::chrono::seconds(30));
+  CHECK_FALSE(d.loop->keep_alive());
+  CHECK(d.observer.lock_changes == std::vector<bool>{true});  // half a TTL: still ours
+  d.clock.advance(std::chrono::seconds(31));
+  CHECK_FALSE(d.loop->keep_alive());
+  CHECK(d.observer.lock_changes == std::vector<bool>{true, false});
+}
+
+TEST_CASE("loop: a NOSPACE alarm raised by a member that is down still triggers") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1, "dbQuotaUsage > 2");
+  cluster.raise_alarm(3, etcd::AlarmType::kNoSpace);
+  cluster.make_unreachable(kEtcd3);
+  const StepResult r = d.loop->step();
+  // Seen, and acted on: the health gate then refuses, because etcd-3 is down.
+  CHECK(r.decision == Decision::kRan);
+  REQUIRE(r.report);
+  CHECK(r.report->outcome == defrag::Outcome::kAborted);
+  CHECK(cluster.events_starting_with("defragment").empty());
+}
