@@ -1,0 +1,319 @@
+// Shared pieces of the coordination fault tests (who acts when daemons die, partitions, NOSPACE):
+// the data check over etcdctl, reading the daemons' text logs and /metrics, and a log watcher that
+// fires the instant a line appears, to kill a daemon at a precise step. Header-only; the watcher
+// owns one thread, everything else is free functions without shared state.
+#pragma once
+
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness/etcd_cluster.h"
+#include "harness/process.h"
+
+namespace edd::test::coord {
+
+using namespace std::chrono_literals;
+
+// The daemons' own keys (the lock under /etcd-defragd/lock/, the last run at
+// /etcd-defragd/last-run) change by design during every test: the data check covers all others.
+inline constexpr std::string_view kDaemonPrefix = "/etcd-defragd/";
+
+// etcdctl with the test's endpoints; endpoints "" means every member.
+using Etcdctl = std::function<CommandResult(const std::vector<std::string>& args,
+                                            const std::string& endpoints)>;
+
+inline Etcdctl etcdctl_of(const EtcdCluster& cluster) {
+  return [&cluster](const std::vector<std::string>& args, const std::string& endpoints) {
+    return cluster.etcdctl(args, endpoints);
+  };
+}
+
+inline std::string base64_decode(std::string_view text) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (char c : text) {
+    const int v = value(c);
+    if (v < 0) continue;  // '=' padding
+    bits = bits << 6 | static_cast<std::uint32_t>(v);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out += static_cast<char>((bits >> count) & 0xff);
+    }
+  }
+  return out;
+}
+
+// Count and FNV-1a checksum of every key and value outside kDaemonPrefix, from
+// `etcdctl get "" --prefix -w json` (keys and values hashed as etcdctl's base64, as the harness's
+// digest() does). endpoint "" reads linearizably through the cluster, one endpoint its own copy.
+inline DataDigest user_digest(const Etcdctl& etcdctl, const std::string& endpoint = "") {
+  std::vector<std::string> args{"get", "", "--prefix", "-w", "json"};
+  if (!endpoint.empty()) args.push_back("--consistency=s");
+  const CommandResult r = etcdctl(args, endpoint);
+  if (r.exit_code != 0) throw std::runtime_error("etcdctl get failed: " + r.err);
+  DataDigest digest;
+  digest.checksum = 0xcbf29ce484222325ULL;
+  auto fnv = [&digest](std::string_view data) {
+    for (char c : data) {
+      digest.checksum ^= static_cast<unsigned char>(c);
+      digest.checksum *= 0x100000001b3ULL;
+    }
+    digest.checksum *= 0x100000001b3ULL;  // then a '\0' separator: base64 never contains one
+  };
+  const boost::json::value reply = boost::json::parse(r.out);
+  const boost::json::value* kvs = reply.as_object().if_contains("kvs");
+  if (kvs == nullptr) return digest;
+  for (const boost::json::value& kv : kvs->as_array()) {
+    const auto& fields = kv.as_object();
+    const std::string_view key = fields.at("key").as_string();
+    if (base64_decode(key).starts_with(kDaemonPrefix)) continue;
+    fnv(key);
+    const boost::json::value* value = fields.if_contains("value");
+    fnv(value != nullptr ? std::string_view(value->as_string()) : std::string_view());
+    ++digest.key_count;
+  }
+  return digest;
+}
+
+// True once `etcdctl endpoint hashkv --cluster` at one revision (the highest any member reports)
+// gives the same hash and compact revision on every one of `members` members. *last gets the
+// last answer, for the failure message. Bounded by timeout.
+inline bool hashkv_agrees(const Etcdctl& etcdctl, int members, std::string* last,
+                          std::chrono::milliseconds timeout = 60s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const CommandResult st = etcdctl({"endpoint", "status", "--cluster", "-w", "json"}, "");
+    std::int64_t revision = 0;
+    if (st.exit_code == 0) {
+      const boost::json::value statuses = boost::json::parse(st.out);
+      for (const auto& e : statuses.as_array()) {
+        revision = std::max(revision,
+                            e.at("Status").at("header").at("revision").to_number<std::int64_t>());
+      }
+    }
+    const CommandResult r = etcdctl(
+        {"endpoint", "hashkv", "--cluster", "--rev=" + std::to_string(revision), "-w", "json"}, "");
+    *last = r.out + r.err;
+    if (revision > 0 && r.exit_code == 0) {
+      const auto hashes = boost::json::parse(r.out).as_array();
+      bool same = static_cast<int>(hashes.size()) == members;
+      for (const auto& h : hashes) {
+        const auto& first = hashes.front().at("HashKV");
+        same = same && h.at("HashKV").at("hash") == first.at("hash") &&
+               h.at("HashKV").at("compact_revision") == first.at("compact_revision");
+      }
+      if (same) return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(300ms);
+  }
+}
+
+inline std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+inline int count_lines(const std::string& text, std::string_view needle) {
+  int n = 0;
+  for (const auto& line : lines_of(text)) n += line.find(needle) != std::string::npos ? 1 : 0;
+  return n;
+}
+
+// The daemon logs `Defragmenting endpoint "X"` before the call and `Defragmenting endpoint "X"
+// took 95ms` after it.
+inline int defrags_started(const std::string& daemon_log) {
+  int n = 0;
+  for (const auto& line : lines_of(daemon_log)) {
+    n += line.find("Defragmenting endpoint \"") != std::string::npos &&
+                 line.find("\" took ") == std::string::npos
+             ? 1
+             : 0;
+  }
+  return n;
+}
+
+inline int defrags_done(const std::string& daemon_log) {
+  int n = 0;
+  for (const auto& line : lines_of(daemon_log)) {
+    n += line.find("Defragmenting endpoint \"") != std::string::npos &&
+                 line.find("\" took ") != std::string::npos
+             ? 1
+             : 0;
+  }
+  return n;
+}
+
+// Seconds since the epoch of a text log line ("2024-05-01T12:00:00.123 info ..." in UTC).
+inline std::optional<double> daemon_line_time(const std::string& line) {
+  std::tm tm{};
+  int millis = 0;
+  if (std::sscanf(line.c_str(), "%d-%d-%dT%d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis) != 7) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<double>(::timegm(&tm)) + millis / 1000.0;
+}
+
+// The time of the first line containing needle, if any.
+inline std::optional<double> first_line_time(const std::string& daemon_log,
+                                             std::string_view needle) {
+  for (const auto& line : lines_of(daemon_log)) {
+    if (line.find(needle) != std::string::npos) return daemon_line_time(line);
+  }
+  return std::nullopt;
+}
+
+inline double wall_now_s() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The members in the order their defrags finished, or a description of the first two defrags
+// that overlapped (every "starting defragment" must be followed by the same member's
+// "finished defragment" before anything else starts).
+inline std::string overlap_problem(const std::vector<DefragEvent>& events,
+                                   std::vector<int>* order) {
+  order->clear();
+  for (std::size_t i = 0; i < events.size(); i += 2) {
+    const auto& start = events[i];
+    if (start.msg != "starting defragment") {
+      return "event " + std::to_string(i) + ": member " + std::to_string(start.member) + " " +
+             start.msg + " without a start";
+    }
+    if (i + 1 >= events.size()) return "member " + std::to_string(start.member) + " never finished";
+    const auto& end = events[i + 1];
+    if (end.msg != "finished defragment" || end.member != start.member) {
+      return "member " + std::to_string(end.member) + " " + end.msg + " while member " +
+             std::to_string(start.member) + " was being defragmented";
+    }
+    order->push_back(start.member);
+  }
+  return {};
+}
+
+struct Sample {
+  std::string labels;  // the text between { and }
+  double value = 0;
+};
+
+// Every sample of one metric family in a Prometheus text exposition.
+inline std::vector<Sample> samples(const std::string& exposition, const std::string& name) {
+  std::vector<Sample> out;
+  for (const auto& line : lines_of(exposition)) {
+    if (!line.starts_with(name + "{") && !line.starts_with(name + " ")) continue;
+    Sample s;
+    const auto close = line.find('}');
+    if (line[name.size()] == '{' && close != std::string::npos) {
+      s.labels = line.substr(name.size() + 1, close - name.size() - 1);
+    }
+    s.value = std::stod(line.substr(line.rfind(' ') + 1));
+    out.push_back(s);
+  }
+  return out;
+}
+
+// Watches files that others append to (daemon and etcd logs) and runs `action` once, from its
+// own thread, the moment `ready(texts)` holds — inotify wakes it within a millisecond or so of
+// the write, so a kill lands between two steps of the daemon, not a poll interval later.
+class LogTrigger {
+ public:
+  using Ready = std::function<bool(const std::vector<std::string>& texts)>;
+
+  LogTrigger(std::vector<std::string> paths, Ready ready, std::function<void()> action,
+             std::chrono::milliseconds timeout)
+      : paths_(std::move(paths)),
+        ready_(std::move(ready)),
+        action_(std::move(action)),
+        deadline_(std::chrono::steady_clock::now() + timeout),
+        thread_([this] { run(); }) {}
+  ~LogTrigger() {
+    stop_ = true;
+    thread_.join();
+  }
+  LogTrigger(const LogTrigger&) = delete;
+  LogTrigger& operator=(const LogTrigger&) = delete;
+
+  bool fired() const { return fired_; }
+  double fired_at_s() const { return fired_at_s_; }  // wall clock, like the logs
+  // Blocks until the action ran or the watcher gave up; true if it ran.
+  bool wait() {
+    thread_.join();
+    thread_ = std::thread([] {});
+    return fired_;
+  }
+
+ private:
+  void run() {
+    const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    for (const auto& p : paths_) {
+      if (fd >= 0) ::inotify_add_watch(fd, p.c_str(), IN_MODIFY);
+    }
+    std::vector<std::string> texts(paths_.size());
+    std::vector<int> files;
+    for (const auto& p : paths_) files.push_back(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    while (!stop_ && std::chrono::steady_clock::now() < deadline_) {
+      for (std::size_t i = 0; i < files.size(); ++i) {
+        char buffer[65536];
+        ssize_t n = 0;
+        while (files[i] >= 0 && (n = ::read(files[i], buffer, sizeof buffer)) > 0) {
+          texts[i].append(buffer, static_cast<std::size_t>(n));
+        }
+      }
+      if (ready_(texts)) {
+        action_();
+        fired_at_s_ = wall_now_s();
+        fired_ = true;
+        break;
+      }
+      pollfd p{fd, POLLIN, 0};
+      ::poll(&p, fd >= 0 ? 1 : 0, 20);  // 20 ms: also the fallback when inotify is missing
+      char events[4096];
+      while (fd >= 0 && ::read(fd, events, sizeof events) > 0) {
+      }
+    }
+    for (int f : files) {
+      if (f >= 0) ::close(f);
+    }
+    if (fd >= 0) ::close(fd);
+  }
+
+  std::vector<std::string> paths_;
+  Ready ready_;
+  std::function<void()> action_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> fired_{false};
+  std::atomic<double> fired_at_s_{0};
+  std::thread thread_;
+};
+
+}  // namespace edd::test::coord

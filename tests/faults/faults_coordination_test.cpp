@@ -1,0 +1,659 @@
+// Fault matrix, coordination (issue 6, items 3, 4 and 6): who acts when the acting daemon dies at
+// each step of a run, when the network splits one member off, and when etcd is full with nobody
+// holding the lock. Each test runs a fresh real 3-member cluster with three daemons and ends with
+// the data check: the same keys and values as before the fault (the daemons' own keys aside) and
+// HashKV equal on every member.
+#include <signal.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "coord_netns_cluster.h"
+#include "coord_support.h"
+#include "daemon_process.h"
+#include "defrag_helpers.h"
+
+using namespace edd::test;
+using namespace edd::test::coord;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Daemons = std::vector<std::unique_ptr<DaemonProcess>>;
+
+constexpr std::int64_t kMiB = 1024 * 1024;
+const std::string kSuccessfulRuleRuns =
+    R"(etcd_defragd_runs_total{result="success",trigger="rule"})";
+
+Daemons start_daemons(const EtcdCluster& cluster, const DaemonSettings& s) {
+  Daemons d;
+  for (int i = 0; i < cluster.size(); ++i) {
+    d.push_back(std::make_unique<DaemonProcess>(cluster, i, s));
+  }
+  return d;
+}
+
+std::string daemon_log_path(const EtcdCluster& cluster, int member) {
+  return cluster.dir() + "/daemon-" + std::to_string(member) + "/daemon.log";
+}
+
+// The index of the one running daemon that holds the lock, waiting for it; -1 if none or several.
+int lock_holder(const Daemons& daemons, std::chrono::milliseconds timeout = 30s) {
+  int holder = -1;
+  eventually(timeout, [&] {
+    int count = 0;
+    for (std::size_t i = 0; i < daemons.size(); ++i) {
+      if (daemons[i] && daemons[i]->running() &&
+          daemons[i]->metric("etcd_defragd_lock_held") == 1) {
+        holder = static_cast<int>(i);
+        ++count;
+      }
+    }
+    return count == 1;
+  });
+  return holder;
+}
+
+bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+// The data check every test ends with.
+void check_data(const Etcdctl& etcdctl, const std::vector<std::string>& endpoints,
+                const DataDigest& before) {
+  INFO("before the fault: " << before.key_count << " keys, checksum " << before.checksum);
+  const DataDigest now = user_digest(etcdctl);
+  INFO("now, through the cluster: " << now.key_count << " keys, checksum " << now.checksum);
+  CHECK(now == before);
+  for (const auto& ep : endpoints) {
+    INFO("the own copy of " << ep);
+    CHECK(eventually(30s, [&] { return user_digest(etcdctl, ep) == before; }));
+  }
+  std::string last;
+  const bool agreed = hashkv_agrees(etcdctl, static_cast<int>(endpoints.size()), &last);
+  INFO("etcdctl endpoint hashkv --cluster: " << last);
+  CHECK(agreed);
+}
+
+std::set<int> finished_members(const std::vector<DefragEvent>& events) {
+  std::set<int> done;
+  for (const auto& e : events) {
+    if (e.msg == "finished defragment") done.insert(e.member);
+  }
+  return done;
+}
+
+// ---- item 3: the acting daemon SIGKILLed at each step of a run ----
+
+enum class Phase { kBeforeCompaction, kMidFollower, kBetweenMembers, kBeforeLeader };
+
+// Members whose defrag the killed actor had completed (etcd finished it) at each phase.
+int defragmented_by_killed_actor(Phase phase) {
+  switch (phase) {
+    case Phase::kBeforeCompaction:
+      return 0;
+    case Phase::kMidFollower:  // the defrag in flight completes in etcd without its client
+    case Phase::kBetweenMembers:
+      return 1;
+    case Phase::kBeforeLeader:
+      break;
+  }
+  return 2;
+}
+
+void actor_killed_at(Phase phase) {
+  auto cluster = EtcdCluster::start(cluster_options());
+  DaemonSettings s;
+  s.wait_between_defrags = "3s";  // steps far enough apart to kill between them
+  s.ttl = "10s";
+  auto daemons = start_daemons(*cluster, s);
+  const int actor = lock_holder(daemons);
+  REQUIRE(actor >= 0);
+  const int leader = leader_index(*cluster);
+
+  // The kill fires from the logs: the actor's own ("starting a run", "... took"), and for a kill
+  // inside a defrag etcd's ("starting defragment" of the first member).
+  std::vector<std::string> paths{daemon_log_path(*cluster, actor)};
+  for (int i = 0; i < cluster->size(); ++i) paths.push_back(cluster->log_path(i));
+  auto ready = [phase](const std::vector<std::string>& texts) {
+    const std::string& log = texts[0];
+    switch (phase) {
+      case Phase::kBeforeCompaction:
+        return contains(log, "starting a run");
+      case Phase::kMidFollower:
+        return std::any_of(texts.begin() + 1, texts.end(), [](const std::string& t) {
+          return contains(t, "\"msg\":\"starting defragment\"");
+        });
+      case Phase::kBetweenMembers:
+        return defrags_done(log) >= 1;
+      case Phase::kBeforeLeader:
+        break;
+    }
+    return defrags_done(log) >= 2;
+  };
+  DaemonProcess& victim = *daemons[static_cast<std::size_t>(actor)];
+  LogTrigger killer(
+      paths, ready, [&victim] { victim.signal(SIGKILL); }, 90s);
+
+  // ~6 MiB stay live, so a follower's defrag lasts long enough to be killed inside it.
+  cluster->write_and_fragment(24 * kMiB, "/frag/", 4);
+  const DataDigest before = user_digest(etcdctl_of(*cluster));
+  REQUIRE(killer.wait());
+  const double killed_at = killer.fired_at_s();
+  victim.stop(SIGKILL);  // reaps it
+  const std::string killed_log = victim.log();
+  const auto events_at_kill = cluster->defrag_events();
+  INFO("the killed actor (daemon " << actor << ")'s log:\n" << killed_log);
+
+  // The kill landed in the phase we meant.
+  switch (phase) {
+    case Phase::kBeforeCompaction:
+      CHECK(contains(killed_log, "starting a run"));
+      CHECK_FALSE(contains(killed_log, "Running compaction"));
+      break;
+    case Phase::kMidFollower: {
+      CHECK(defrags_started(killed_log) == 1);
+      CHECK(defrags_done(killed_log) == 0);
+      // etcd was still defragmenting when its client died: it finished after the kill
+      // (millisecond timestamps; killed_at is taken just after kill(2) returned).
+      REQUIRE(eventually(10s, [&] { return !finished_members(cluster->defrag_events()).empty(); }));
+      const auto events = cluster->defrag_events();
+      const auto first_finish = std::find_if(events.begin(), events.end(), [](const auto& e) {
+        return e.msg == "finished defragment";
+      });
+      INFO("killed at " << std::fixed << killed_at << ", etcd finished at " << first_finish->ts);
+      CHECK(first_finish->ts + 0.001 >= killed_at);
+      break;
+    }
+    case Phase::kBetweenMembers:
+      CHECK(defrags_started(killed_log) == 1);
+      CHECK(defrags_done(killed_log) == 1);
+      break;
+    case Phase::kBeforeLeader:
+      CHECK(defrags_started(killed_log) == 2);
+      CHECK(defrags_done(killed_log) == 2);
+      CHECK_FALSE(finished_members(events_at_kill).contains(leader));
+      break;
+  }
+  // A killed actor never wrote the shared last-run record (it is written when a run ends).
+  CHECK(cluster->etcdctl_ok({"get", "/etcd-defragd/last-run", "--print-value-only"}).empty());
+
+  // The lease expires (10 s), another daemon takes the lock and finishes the job.
+  int next = -1;
+  REQUIRE(eventually(90s, [&] {
+    if (finished_members(cluster->defrag_events()).size() < 3) return false;
+    for (int i = 0; i < cluster->size(); ++i) {
+      if (i != actor && contains(daemons[static_cast<std::size_t>(i)]->log(), "run finished")) {
+        next = i;
+        return true;
+      }
+    }
+    return false;
+  }));
+  const std::string next_log = daemons[static_cast<std::size_t>(next)]->log();
+  INFO("the next actor (daemon " << next << ")'s log:\n" << next_log);
+
+  // Never two members at once, every member exactly once, the leader last.
+  const auto order = defrag_order_from_logs(*cluster);
+  CHECK(order.size() == 3);
+  CHECK(std::set<int>(order.begin(), order.end()).size() == 3);
+  CHECK(order.back() == leader);
+  for (const auto& st : cluster->endpoint_status()) {
+    INFO(st.endpoint << " dbSize " << st.db_size_bytes);
+    CHECK(st.db_size_bytes < 16 * kMiB);
+  }
+
+  // The next actor: the lock holder now, it ran once, did what was left, skipped what was done.
+  CHECK(lock_holder(daemons) == next);
+  CHECK(count_lines(next_log, "starting a run") == 1);
+  CHECK(defrags_done(next_log) == 3 - defragmented_by_killed_actor(phase));
+  CHECK(count_lines(next_log, "Skipping endpoint") == defragmented_by_killed_actor(phase));
+  CHECK(contains(next_log, "run finished (rule): success"));
+  CHECK(daemons[static_cast<std::size_t>(next)]->metric(kSuccessfulRuleRuns) == 1);
+  // It waited for the dead actor's lease (keep-alives every ttl/3, so it expired 6.7-10 s after
+  // the kill), then ran at once: no cooldown, since the killed actor wrote no last-run record.
+  const auto started = first_line_time(next_log, "starting a run");
+  REQUIRE(started.has_value());
+  INFO("the next run started " << *started - killed_at << " s after the kill");
+  CHECK(*started - killed_at > 6.0);
+  CHECK(*started - killed_at < 20.0);
+  CHECK_FALSE(contains(next_log, "cooldown"));
+  // Its run ended and wrote the record the cooldown reads from now on.
+  const std::string record =
+      cluster->etcdctl_ok({"get", "/etcd-defragd/last-run", "--print-value-only"});
+  CHECK(contains(record, cluster->client_endpoint(next)));
+  CHECK(contains(record, "\"result\":\"success\""));
+  // The third daemon never ran anything.
+  for (int i = 0; i < cluster->size(); ++i) {
+    if (i == actor || i == next) continue;
+    CHECK(count_lines(daemons[static_cast<std::size_t>(i)]->log(), "starting a run") == 0);
+  }
+
+  daemons.clear();  // the data check runs on a quiet cluster
+  check_data(etcdctl_of(*cluster), cluster->client_endpoints(), before);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "faults: the actor killed after starting a run, before compaction: another daemon does the "
+    "whole job after the lease expires",
+    "[faults][coordination]") {
+  actor_killed_at(Phase::kBeforeCompaction);
+}
+
+TEST_CASE(
+    "faults: the actor killed while etcd defragments a follower: the defrag completes, another "
+    "daemon finishes after the lease expires, never two at once",
+    "[faults][coordination]") {
+  actor_killed_at(Phase::kMidFollower);
+}
+
+TEST_CASE(
+    "faults: the actor killed between two members: another daemon defragments the rest after the "
+    "lease expires",
+    "[faults][coordination]") {
+  actor_killed_at(Phase::kBetweenMembers);
+}
+
+TEST_CASE(
+    "faults: the actor killed before the leader: another daemon defragments only the leader, "
+    "last",
+    "[faults][coordination]") {
+  actor_killed_at(Phase::kBeforeLeader);
+}
+
+// ---- item 4: a network partition, each member and its daemon in a namespace of its own ----
+
+TEST_CASE(
+    "faults: a partitioned member: its daemon never acts, the majority's daemon is held by the "
+    "health gate until the partition heals",
+    "[faults][coordination][netns]") {
+  if (const std::string why = NetnsCluster::unsupported_reason(); !why.empty()) {
+    // ctest reports exit code 77 as skipped (SKIP_RETURN_CODE): say why and leave.
+    std::cerr << "SKIPPED: network namespaces are unavailable here: " << why << std::endl;
+    std::exit(77);
+  }
+  NetnsCluster net(3);
+  const Etcdctl etcdctl = net.etcdctl_fn();
+  for (int k = 0; k < 20; ++k) {
+    const auto r =
+        net.etcdctl({"put", "/data/key-" + std::to_string(k), "value-" + std::to_string(k)});
+    REQUIRE(r.exit_code == 0);
+  }
+  const DataDigest before = user_digest(etcdctl);
+
+  // The rule is always true: only the kill switch (until the partition is in place) and then the
+  // health gate may hold the daemons back.
+  NetnsDaemonSettings s;
+  s.start_paused = true;
+  for (int i = 0; i < net.size(); ++i) net.start_daemon(i, s);
+  int cut = -1;
+  REQUIRE(eventually(30s, [&] {
+    int count = 0;
+    for (int i = 0; i < net.size(); ++i) {
+      if (net.lock_held(i) == 1) {
+        cut = i;
+        ++count;
+      }
+    }
+    return count == 1;
+  }));
+  for (int i = 0; i < net.size(); ++i) {
+    REQUIRE(
+        eventually(10s, [&] { return contains(net.daemon_log(i), "paused by the kill switch"); }));
+  }
+
+  // Cut off the lock holder's member: its daemon holds a lease the majority will expire.
+  net.partition(cut);
+  const double partitioned_at = wall_now_s();
+  for (int i = 0; i < net.size(); ++i) std::filesystem::remove(net.pause_file(i));
+  INFO("cut off member " << cut << " (" << net.client_url(cut) << ") at " << std::fixed
+                         << partitioned_at);
+
+  // The majority: the lease expires, one daemon takes the lock, starts and is stopped by the
+  // health gate naming the unreachable member, every poll, and exports it as unhealthy.
+  int majority_actor = -1;
+  const std::string unhealthy = "member " + net.client_url(cut) + " is unhealthy";
+  const bool gated = eventually(60s, [&] {
+    for (int i = 0; i < net.size(); ++i) {
+      if (i == cut || net.lock_held(i) != 1) continue;
+      const std::string log = net.daemon_log(i);
+      if (contains(log, "Aborting: the cluster is not healthy") && contains(log, unhealthy)) {
+        majority_actor = i;
+        return true;
+      }
+    }
+    return false;
+  });
+  std::string logs;
+  for (int i = 0; i < net.size(); ++i)
+    logs += "daemon " + std::to_string(i) + "'s log:\n" + net.daemon_log(i);
+  INFO(logs);
+  REQUIRE(gated);
+  // The cut-off daemon's lease expired (the majority's daemon holds the lock now): it must stop
+  // claiming the lock, or two daemons export etcd_defragd_lock_held 1 at once. Today it only
+  // learns so when a poll's linearizable ownership read fails, and under a partition every call
+  // of that poll first waits for its timeout; failed keep-alives do not clear the gauge.
+  {
+    const bool dropped = eventually(3s, [&] { return net.lock_held(cut) == 0; });
+    if (!dropped) eventually(60s, [&] { return net.lock_held(cut) == 0; });
+    const auto taken =
+        first_line_time(net.daemon_log(majority_actor), "lock: this daemon is the actor");
+    const auto released =
+        first_line_time(net.daemon_log(cut), "lock: this daemon is no longer the actor");
+    INFO("daemon " << majority_actor << " took the lock at " << std::fixed << taken.value_or(0)
+                   << ", the cut-off daemon " << cut << " stopped claiming it at "
+                   << released.value_or(0) << " (partitioned at " << partitioned_at << ")");
+    CHECK(dropped);
+  }
+  const auto healthy_series = [&](int daemon) {
+    std::map<std::string, double> by_endpoint;
+    for (const auto& sample : samples(net.daemon_metrics(daemon), "etcd_defragd_member_healthy")) {
+      for (int m = 0; m < net.size(); ++m) {
+        if (contains(sample.labels, "endpoint=\"" + net.client_url(m) + "\"")) {
+          by_endpoint[net.client_url(m)] = sample.value;
+        }
+      }
+    }
+    return by_endpoint;
+  };
+  const bool majority_metrics = eventually(20s, [&] {
+    auto h = healthy_series(majority_actor);
+    return h.size() == 3 && h[net.client_url(cut)] == 0 && h[net.client_url((cut + 1) % 3)] == 1 &&
+           h[net.client_url((cut + 2) % 3)] == 1;
+  });
+  INFO("majority daemon " << majority_actor << "'s /metrics:\n"
+                          << net.daemon_metrics(majority_actor));
+  CHECK(majority_metrics);
+  // The minority: no quorum, so no member answers a linearizable read; it never starts a run.
+  const bool minority_metrics = eventually(30s, [&] {
+    auto h = healthy_series(cut);
+    return !h.empty() &&
+           std::all_of(h.begin(), h.end(), [](const auto& kv) { return kv.second == 0; });
+  });
+  INFO("minority daemon " << cut << "'s /metrics:\n" << net.daemon_metrics(cut));
+  CHECK(minority_metrics);
+  CHECK_FALSE(contains(net.daemon_log(cut), "starting a run"));
+  CHECK(net.defrag_events().empty());
+
+  net.heal(cut);
+  const double healed_at = wall_now_s();
+
+  // A later poll completes the job: all three members, after the heal, one at a time.
+  REQUIRE(eventually(90s, [&] {
+    return finished_members(net.defrag_events()).size() == 3 &&
+           contains(net.daemon_log(majority_actor), "run finished (rule): success");
+  }));
+  const auto events = net.defrag_events();
+  std::vector<int> order;
+  const std::string overlap = overlap_problem(events, &order);
+  INFO("defrags: " << overlap);
+  CHECK(overlap.empty());
+  CHECK(order.size() == 3);
+  for (const auto& e : events) {
+    INFO("member " << e.member << " " << e.msg << " at " << std::fixed << e.ts << ", healed at "
+                   << healed_at);
+    CHECK(e.ts >= healed_at - 0.002);
+  }
+  CHECK_FALSE(contains(net.daemon_log(cut), "starting a run"));
+  for (int i = 0; i < net.size(); ++i) {
+    if (i != majority_actor) CHECK_FALSE(contains(net.daemon_log(i), "Defragmenting endpoint"));
+  }
+
+  std::vector<std::string> endpoints;
+  for (int i = 0; i < net.size(); ++i) endpoints.push_back(net.client_endpoint(i));
+  check_data(etcdctl, endpoints, before);
+}
+
+// ---- item 6: NOSPACE, the actor dead and nobody holding the lock ----
+
+namespace {
+
+struct ById {
+  int lowest, middle, highest;
+  std::vector<std::uint64_t> ids;
+};
+
+ById members_by_id(const EtcdCluster& cluster) {
+  ById by;
+  for (int i = 0; i < cluster.size(); ++i) {
+    by.ids.push_back(cluster.endpoint_status(cluster.client_endpoint(i)).at(0).member_id);
+  }
+  std::vector<int> idx{0, 1, 2};
+  std::sort(idx.begin(), idx.end(), [&](int a, int b) {
+    return by.ids[static_cast<std::size_t>(a)] < by.ids[static_cast<std::size_t>(b)];
+  });
+  by.lowest = idx[0];
+  by.middle = idx[1];
+  by.highest = idx[2];
+  return by;
+}
+
+std::string id_hex(std::uint64_t id) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::int64_t highest_revision(const EtcdCluster& cluster, const std::string& endpoints = "") {
+  std::int64_t revision = 0;
+  for (const auto& st : cluster.endpoint_status(endpoints))
+    revision = std::max(revision, st.revision);
+  return revision;
+}
+
+// A cluster already full, before any daemon starts: nobody can ever take the lock (etcd refuses
+// LeaseGrant under NOSPACE).
+std::unique_ptr<EtcdCluster> full_cluster() {
+  auto cluster = EtcdCluster::start(cluster_options(16 * kMiB));
+  for (int k = 0; k < 10; ++k) {
+    cluster->etcdctl_ok({"put", "/data/key-" + std::to_string(k), "value-" + std::to_string(k)});
+  }
+  REQUIRE(fill_until_nospace(*cluster));
+  REQUIRE(contains(cluster->etcdctl_ok({"alarm", "list"}), "NOSPACE"));
+  return cluster;
+}
+
+DaemonSettings nospace_settings() {
+  DaemonSettings s;
+  s.rule = "dbQuotaUsage > 2";  // never: only NOSPACE itself may trigger
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "faults: NOSPACE with no lock owner: only the daemon of the lowest healthy member ID acts, "
+    "with no write, and the cluster takes writes again",
+    "[faults][coordination][nospace]") {
+  auto cluster = full_cluster();
+  const DataDigest before = user_digest(etcdctl_of(*cluster));
+  const std::int64_t revision = highest_revision(*cluster);
+  const ById by = members_by_id(*cluster);
+  const std::string lowest_hex = id_hex(by.ids[static_cast<std::size_t>(by.lowest)]);
+  INFO("member ids: " << id_hex(by.ids[0]) << " " << id_hex(by.ids[1]) << " " << id_hex(by.ids[2])
+                      << "; lowest: member " << by.lowest);
+
+  // The other two first, so they are watching while NOSPACE lasts; then the one that must act.
+  Daemons daemons(3);
+  const auto s = nospace_settings();
+  for (int i : {by.highest, by.middle}) {
+    daemons[static_cast<std::size_t>(i)] = std::make_unique<DaemonProcess>(*cluster, i, s);
+  }
+  const std::string not_ours =
+      "not the actor: NOSPACE fallback: member " + lowest_hex + " acts, not ours";
+  for (int i : {by.highest, by.middle}) {
+    INFO("daemon " << i);
+    REQUIRE(eventually(
+        20s, [&] { return contains(daemons[static_cast<std::size_t>(i)]->log(), not_ours); }));
+  }
+  daemons[static_cast<std::size_t>(by.lowest)] =
+      std::make_unique<DaemonProcess>(*cluster, by.lowest, s);
+  DaemonProcess& actor = *daemons[static_cast<std::size_t>(by.lowest)];
+
+  REQUIRE(eventually(60s, [&] {
+    return !contains(cluster->etcdctl_ok({"alarm", "list"}), "NOSPACE") &&
+           contains(actor.log(), "run finished (nospace)");
+  }));
+  const std::string log = actor.log();
+  INFO("the actor's log:\n" << log);
+  CHECK(contains(log,
+                 "lock: NOSPACE and nobody holds the lock; acting as the member with the "
+                 "lowest healthy ID (" +
+                     lowest_hex + ")"));
+  CHECK(contains(log, "run finished (nospace): success"));
+  CHECK(count_lines(log, "starting a run (nospace)") == 1);
+  // No write before the recovery: it compacted at the revision the fill left.
+  CHECK(contains(log, "Running compaction until revision: " + std::to_string(revision) + " "));
+  CHECK(count_lines(log, "Disarmed NOSPACE") >= 1);
+  // The lock could only be taken after the alarm was gone, i.e. after the run.
+  const auto lock_line = log.find("lock: this daemon is the actor");
+  CHECK((lock_line == std::string::npos || lock_line > log.find("Disarmed NOSPACE")));
+  for (int i : {by.highest, by.middle}) {
+    const std::string other = daemons[static_cast<std::size_t>(i)]->log();
+    INFO("daemon " << i << "'s log:\n" << other);
+    CHECK(contains(other, not_ours));
+    CHECK_FALSE(contains(other, "starting a run"));
+  }
+  const auto order = defrag_order_from_logs(*cluster);
+  CHECK(std::set<int>(order.begin(), order.end()).size() == 3);
+  CHECK(order.size() == 3);
+
+  daemons.clear();
+  check_data(etcdctl_of(*cluster), cluster->client_endpoints(), before);
+  CHECK(cluster->etcdctl({"put", "/after-nospace", "ok"}).exit_code == 0);
+}
+
+namespace {
+
+// NOSPACE on exactly one member's ID, as if that member had detected it: etcd raises the alarm
+// with the ID of the member that refused the write, which may be any of them.
+void nospace_alarm_on(const EtcdCluster& cluster, std::uint64_t member_id) {
+  cluster.etcdctl_ok({"alarm", "disarm"});
+  const CommandResult r =
+      run_command({"curl", "-q", "-sS", "--fail-with-body", "--noproxy", "*", "--max-time", "10",
+                   "-H", "Content-Type: application/json", "--data-binary",
+                   R"({"action":"ACTIVATE","memberID":")" + std::to_string(member_id) +
+                       R"(","alarm":"NOSPACE"})",
+                   "http://" + cluster.client_endpoint(0) + "/v3/maintenance/alarm"},
+                  20s);
+  INFO("activate NOSPACE: " << r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string alarms = cluster.etcdctl_ok({"alarm", "list"});
+  INFO("alarm list: " << alarms);
+  REQUIRE(count_lines(alarms, "alarm:") == 1);
+  REQUIRE(contains(alarms, "memberID:" + std::to_string(member_id) + " alarm:NOSPACE"));
+}
+
+// The lowest member is frozen (SIGSTOP) while etcd is full and nobody holds the lock; the NOSPACE
+// alarm names the member alarm_on.
+void nospace_with_lowest_frozen(bool alarm_on_frozen_member) {
+  auto cluster = full_cluster();
+  const DataDigest before = user_digest(etcdctl_of(*cluster));
+  const ById by = members_by_id(*cluster);
+  nospace_alarm_on(
+      *cluster, by.ids[static_cast<std::size_t>(alarm_on_frozen_member ? by.lowest : by.highest)]);
+  const std::string middle_hex = id_hex(by.ids[static_cast<std::size_t>(by.middle)]);
+  const std::string awake =
+      cluster->client_endpoint(by.middle) + "," + cluster->client_endpoint(by.highest);
+  INFO("member ids: " << id_hex(by.ids[0]) << " " << id_hex(by.ids[1]) << " " << id_hex(by.ids[2])
+                      << "; lowest: member " << by.lowest);
+  // Only that alarm may exist: shrink the two members that stay up below their quota by hand, or
+  // a daemon's refused LeaseGrant through one of them would make it raise NOSPACE with its own
+  // ID (etcd does so when a member finds itself over quota) and hide what this test is about.
+  cluster->etcdctl_ok({"compact", std::to_string(highest_revision(*cluster)), "--physical"}, awake);
+  cluster->etcdctl_ok({"defrag"}, awake);
+  const std::size_t shrink_events = cluster->defrag_events().size();
+  REQUIRE(shrink_events == 4);
+
+  cluster->kill_member(by.lowest, SIGSTOP);
+  Daemons daemons(3);
+  const auto s = nospace_settings();
+  for (int i : {by.middle, by.highest, by.lowest}) {
+    daemons[static_cast<std::size_t>(i)] = std::make_unique<DaemonProcess>(*cluster, i, s);
+  }
+  DaemonProcess& middle = *daemons[static_cast<std::size_t>(by.middle)];
+  const std::string unhealthy =
+      "member http://" + cluster->client_endpoint(by.lowest) + " is unhealthy";
+  const bool gated = eventually(40s, [&] {
+    const std::string log = middle.log();
+    return contains(log, "Aborting: the cluster is not healthy") && contains(log, unhealthy);
+  });
+  INFO("the next-lowest daemon's log:\n" << middle.log());
+  CHECK(gated);
+  // It says so in metrics too: NOSPACE is a cluster-wide fact, whichever member it names.
+  bool nospace_exported = false;
+  for (const auto& sample : samples(middle.get("/metrics"), "etcd_defragd_member_alarm_active")) {
+    nospace_exported =
+        nospace_exported || (contains(sample.labels, "alarm=\"NOSPACE\"") && sample.value == 1);
+  }
+  CHECK(nospace_exported);
+  if (gated) {
+    CHECK(contains(middle.log(),
+                   "acting as the member with the lowest healthy ID (" + middle_hex + ")"));
+    // The third daemon's polls are slow (each call to the frozen member times out): wait.
+    DaemonProcess& highest = *daemons[static_cast<std::size_t>(by.highest)];
+    CHECK(eventually(30s, [&] {
+      return contains(highest.log(), "NOSPACE fallback: member " + middle_hex + " acts, not ours");
+    }));
+  }
+  CHECK_FALSE(contains(daemons[static_cast<std::size_t>(by.lowest)]->log(), "starting a run"));
+  // Safe: nothing was defragmented or disarmed while a member was frozen.
+  CHECK(cluster->defrag_events().size() == shrink_events);
+  CHECK_FALSE(contains(middle.log(), "Running compaction"));
+  const std::string alarms = cluster->etcdctl_ok({"alarm", "list"}, awake);
+  INFO("alarms while frozen: " << alarms);
+  CHECK(count_lines(alarms, "alarm:NOSPACE") == 1);
+
+  ::kill(cluster->pid(by.lowest), SIGCONT);
+  const double resumed_at = wall_now_s();
+  DaemonProcess& lowest = *daemons[static_cast<std::size_t>(by.lowest)];
+  REQUIRE(eventually(90s, [&] {
+    return !contains(cluster->etcdctl_ok({"alarm", "list"}), "NOSPACE") &&
+           contains(lowest.log(), "run finished (nospace)");
+  }));
+  INFO("the lowest member's daemon's log:\n" << lowest.log());
+  CHECK(contains(lowest.log(), "run finished (nospace): success"));
+  const std::string middle_log = middle.log();
+  INFO("the next-lowest daemon's log:\n" << middle_log);
+  CHECK_FALSE(contains(middle_log, "Defragmenting endpoint"));
+  CHECK(count_lines(middle_log, "run finished (nospace): aborted") ==
+        count_lines(middle_log, "starting a run"));
+  // After the resume: every member once, one at a time (the hand-made defrags came before).
+  const auto order = defrag_order_from_logs(*cluster);
+  REQUIRE(order.size() == shrink_events / 2 + 3);
+  CHECK(std::set<int>(order.begin() + shrink_events / 2, order.end()).size() == 3);
+  const auto events = cluster->defrag_events();
+  for (std::size_t k = shrink_events; k < events.size(); ++k) {
+    INFO("member " << events[k].member << " " << events[k].msg << " at " << std::fixed
+                   << events[k].ts << ", resumed at " << resumed_at);
+    CHECK(events[k].ts >= resumed_at - 0.002);
+  }
+
+  daemons.clear();
+  check_data(etcdctl_of(*cluster), cluster->client_endpoints(), before);
+  CHECK(cluster->etcdctl({"put", "/after-nospace", "ok"}).exit_code == 0);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "faults: NOSPACE with no lock owner and the lowest member frozen: the next-lowest daemon "
+    "steps in but the health gate stops it, and after SIGCONT the lowest recovers the cluster",
+    "[faults][coordination][nospace]") {
+  nospace_with_lowest_frozen(false);
+}
+
+TEST_CASE(
+    "faults: NOSPACE raised by the member that is then frozen is still seen: the next-lowest "
+    "daemon steps in, the health gate stops it and says why, and after SIGCONT the lowest "
+    "recovers the cluster",
+    "[faults][coordination][nospace]") {
+  nospace_with_lowest_frozen(true);
+}
