@@ -179,16 +179,6 @@ PollView DaemonLoop::poll() {
   bool answered = false;
   for (const auto& m : view.members) answered = answered || m.status.has_value();
   if (!answered) view.error = "no member answered";
-  // The alarm list itself, not only the alarms of members that answered: a NOSPACE raised by
-  // a member that is down still makes the whole cluster read-only.
-  for (const auto& m : view.members) {
-    if (!m.status) continue;
-    if (auto alarms = cluster_.alarms(m.endpoint)) {
-      for (const auto& a : *alarms)
-        view.nospace = view.nospace || a.type == etcd::AlarmType::kNoSpace;
-      break;
-    }
-  }
   return view;
 }
 
