@@ -48,25 +48,6 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
   return joined;
 }
 
-// etcd 3.4's zap timestamps: ISO 8601 with milliseconds, "Z" or a "+hhmm" offset.
-double parse_zap_ts(const std::string& ts) {
-  std::tm tm{};
-  double seconds = 0;
-  char zone[8] = {};
-  if (std::sscanf(ts.c_str(), "%d-%d-%dT%d:%d:%lf%7s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &seconds, zone) < 6) {
-    throw std::runtime_error("unexpected timestamp in etcd's log: " + ts);
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  double offset = 0;
-  if (zone[0] == '+' || zone[0] == '-') {
-    const int value = std::atoi(zone + 1);
-    offset = (zone[0] == '-' ? -1 : 1) * ((value / 100) * 3600.0 + (value % 100) * 60.0);
-  }
-  return static_cast<double>(::timegm(&tm)) + seconds - offset;
-}
-
 // Namespaces left by an earlier run of this test that was killed before its destructor ran
 // (their creator's PID is gone): ours by name, so deleting them touches nothing else.
 void delete_stale_namespaces() {

@@ -166,25 +166,6 @@ void fnv1a(std::uint64_t& hash, std::string_view data) {
   }
 }
 
-// etcd 3.4's zap timestamps: ISO 8601 with milliseconds, "Z" or a "+hhmm" offset.
-double parse_zap_ts(const std::string& ts) {
-  std::tm tm{};
-  double seconds = 0;
-  char zone[8] = {};
-  if (std::sscanf(ts.c_str(), "%d-%d-%dT%d:%d:%lf%7s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &seconds, zone) < 6) {
-    throw std::runtime_error("edd::test: unexpected timestamp in etcd's log: " + ts);
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  double offset = 0;
-  if (zone[0] == '+' || zone[0] == '-') {
-    int value = std::atoi(zone + 1);
-    offset = (zone[0] == '-' ? -1 : 1) * ((value / 100) * 3600.0 + (value % 100) * 60.0);
-  }
-  return static_cast<double>(::timegm(&tm)) + seconds - offset;
-}
-
 std::int64_t json_int64(const json::value& v) {
   // The JSON gateway writes 64-bit integers as strings, etcdctl -w json as numbers.
   if (v.is_string()) return std::stoll(std::string(v.as_string()));
@@ -204,6 +185,24 @@ const char* security_name(Security security) {
 }
 
 }  // namespace
+
+double parse_zap_ts(const std::string& ts) {
+  std::tm tm{};
+  double seconds = 0;
+  char zone[8] = {};
+  if (std::sscanf(ts.c_str(), "%d-%d-%dT%d:%d:%lf%7s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &seconds, zone) < 6) {
+    throw std::runtime_error("edd::test: unexpected timestamp in etcd's log: " + ts);
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  double offset = 0;
+  if (zone[0] == '+' || zone[0] == '-') {
+    int value = std::atoi(zone + 1);
+    offset = (zone[0] == '-' ? -1 : 1) * ((value / 100) * 3600.0 + (value % 100) * 60.0);
+  }
+  return static_cast<double>(::timegm(&tm)) + seconds - offset;
+}
 
 std::unique_ptr<EtcdCluster> EtcdCluster::start(const ClusterOptions& options) {
   // Owned before launching, so a failed start still stops whatever was started.

@@ -60,6 +60,10 @@ struct FragmentResult {
   std::int64_t compact_revision = 0;
 };
 
+// etcd 3.4's zap log timestamps ("2026-11-21T19:12:06.802Z", or a "+hhmm" offset) in seconds
+// since the epoch. Throws std::runtime_error on anything else.
+double parse_zap_ts(const std::string& ts);
+
 class EtcdCluster {
  public:
   // Throws std::runtime_error naming the member and quoting the tail of its log if the cluster is
