@@ -8,8 +8,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <sstream>
 
 #include "etcd/endpoint.h"
@@ -122,7 +126,28 @@ QuotaProbe make_metrics_quota_probe(const ClientOptions& options) {
   if (!options.cert_file.empty()) s.cert_pem = slurp(options.cert_file);
   if (!options.key_file.empty()) s.key_pem = slurp(options.key_file);
   s.timeout = options.dial_timeout + options.command_timeout;
-  return [s](const std::string& endpoint) { return probe(s, endpoint); };
+  // The quota only changes when a member restarts with another flag: remember each member's
+  // answer for a few minutes instead of scraping its whole /metrics on every poll.
+  struct Cache {
+    std::mutex mu;
+    std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::int64_t>> quota;
+  };
+  auto cache = std::make_shared<Cache>();
+  return [s, cache](const std::string& endpoint) -> std::optional<std::int64_t> {
+    constexpr auto kFresh = std::chrono::minutes(5);
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(cache->mu);
+      auto it = cache->quota.find(endpoint);
+      if (it != cache->quota.end() && now - it->second.first < kFresh) return it->second.second;
+    }
+    auto quota = probe(s, endpoint);
+    if (quota) {
+      std::lock_guard lock(cache->mu);
+      cache->quota[endpoint] = {now, *quota};
+    }
+    return quota;
+  };
 }
 
 }  // namespace edd::etcd

@@ -12,7 +12,7 @@
 namespace edd::etcd {
 
 // A QuotaProbe over HTTP(S) with the same TLS files as the gRPC client, bounded by the
-// dial and command timeouts.
+// dial and command timeouts. Each member's answer is kept for 5 minutes (a failure is not).
 QuotaProbe make_metrics_quota_probe(const ClientOptions& options);
 
 // The value of an unlabelled sample `name value` in Prometheus text exposition.
