@@ -107,11 +107,12 @@ std::string Runner::endpoint_of(const Context& ctx, std::uint64_t member_id) con
   return it == ctx.endpoint_by_id.end() ? std::string() : it->second;
 }
 
-Status Runner::wait_caught_up(const Context& ctx, const std::string& endpoint) {
+Status Runner::wait_caught_up(const Context& ctx, const std::string& endpoint,
+                              std::chrono::milliseconds timeout) {
   // The member must answer a linearizable read again and have applied everything the leader
   // had committed when we started waiting, before we may block another member. The leader's
   // index is read first, so under writes the member has usually applied it by the time we ask.
-  const auto deadline = clock_.now() + options_.catch_up_timeout;
+  const auto deadline = clock_.now() + timeout;
   std::uint64_t target_index = 0;
   std::string last_problem = "no answer yet";
   while (true) {
@@ -137,7 +138,7 @@ Status Runner::wait_caught_up(const Context& ctx, const std::string& endpoint) {
     if (clock_.now() >= deadline) {
       return make_error(ErrorCode::kDeadlineExceeded,
                         endpoint + " is not healthy and caught up after " +
-                            took(options_.catch_up_timeout) + ": " + last_problem);
+                            took(timeout) + ": " + last_problem);
     }
     clock_.sleep_for(options_.poll_step);
   }
@@ -531,8 +532,14 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
         say_("Status of endpoint after defragmentation: " + describe(*after));
       }
     }
-    // Whether it worked or not, the member must be back before anything else happens.
-    if (auto c = wait_caught_up(ctx, p.endpoint); !c) return abort(c.error().message);
+    // Whether it worked or not, the member must be back before anything else happens. After a
+    // failure (the member died, or the call timed out while etcd still defragments) it gets one
+    // command timeout rather than the catch-up timeout: a member that is not back by then stops
+    // the run at once instead of a minute later (etcd-defrag's behaviour too), and the daemon's
+    // health gate tries again on a later poll.
+    const auto catch_up = s ? options_.catch_up_timeout
+                            : std::min(options_.catch_up_timeout, options_.command_timeout);
+    if (auto c = wait_caught_up(ctx, p.endpoint, catch_up); !c) return abort(c.error().message);
     if (!s && !options_.continue_on_error) {
       report.abort_reason = "stopped after the first failure (--continue-on-error=false)";
       say_(report.abort_reason);

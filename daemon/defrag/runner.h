@@ -64,7 +64,8 @@ class Runner {
   std::vector<HealthCheck> check_health(const std::vector<std::string>& endpoints, bool verbose);
   Result<std::vector<std::string>> health_targets(const std::vector<std::string>& endpoints);
   Status allowed(const char* step);
-  Status wait_caught_up(const Context& ctx, const std::string& endpoint);
+  Status wait_caught_up(const Context& ctx, const std::string& endpoint,
+                        std::chrono::milliseconds timeout);
   void maybe_move_leader(Context& ctx, const PlannedMember& leader, RunReport& report);
   bool leader_move_worth_it(const RunReport& report, const etcd::MemberStatus& leader);
   void disarm(Context& ctx, RunReport& report);

@@ -179,6 +179,25 @@ TEST_CASE("a member that does not come back after its defrag stops the run") {
   CHECK(fake.events() == Events{"compact etcd-2:2379 rev=42", "defragment etcd-2:2379"});
 }
 
+TEST_CASE("a member that dies in its defrag stops the run after one command timeout") {
+  FakeCluster fake(three_members(), 1);
+  fake.fail_next("defragment", kEtcd2, make_error(ErrorCode::kUnavailable, "Socket closed"));
+  fake.after_next("defragment", kEtcd2, [&] { fake.make_unreachable(kEtcd2); });
+  TestRun t(fake);
+  t.options.command_timeout = std::chrono::seconds(3);
+  t.options.catch_up_timeout = std::chrono::seconds(60);
+  const auto start = t.clock.now();
+  const RunReport report = t.run();
+
+  CHECK(report.outcome == Outcome::kAborted);
+  CHECK_THAT(report.abort_reason, Contains(kEtcd2) && Contains("after 3s"));
+  CHECK(report_of(report, kEtcd2).result == MemberResult::kFailed);
+  CHECK(fake.events() == Events{"compact etcd-2:2379 rev=42", "defragment etcd-2:2379 failed"});
+  const auto waited = t.clock.now() - start;
+  CHECK(waited >= std::chrono::seconds(3));
+  CHECK(waited < std::chrono::seconds(10));
+}
+
 TEST_CASE("the before_step hook stops the run before the next destructive step") {
   FakeCluster fake(three_members(), 1);
   TestRun t(fake);
