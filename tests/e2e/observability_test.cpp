@@ -24,6 +24,7 @@
 
 #include "daemon_process.h"
 #include "defrag_helpers.h"
+#include "harness/test_record.h"
 
 using namespace edd::test;
 using namespace std::chrono_literals;
@@ -87,6 +88,7 @@ std::string random_token() {
     std::snprintf(two, sizeof two, "%02x", b);
     hex_text += two;
   }
+  remember_secret(hex_text);
   return hex_text;
 }
 

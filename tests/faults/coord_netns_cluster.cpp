@@ -10,9 +10,11 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+
 #include <iostream>
 #include <stdexcept>
 #include <thread>
+#include "harness/test_record.h"
 
 namespace edd::test::coord {
 namespace {
@@ -164,6 +166,7 @@ NetnsCluster::~NetnsCluster() {
     return;
   }
   std::error_code ignored;
+  remember_logs(dir_);  // for the whole suite's secrets check
   fs::remove_all(dir_, ignored);
 }
 

@@ -11,6 +11,7 @@
 
 #include "fault_helpers.h"
 #include "harness/pki.h"
+#include "harness/test_record.h"
 
 using namespace edd::test;
 using namespace edd::test::faults;
@@ -322,6 +323,7 @@ class Certificates {
   std::string stray_key() {
     const std::string key = dir_ + "/stray.key";
     openssl_ok({"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key});
+    remember_key_file(key);
     return key;
   }
 
@@ -331,6 +333,7 @@ class Certificates {
     openssl_ok({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                 "-nodes", "-keyout", p.key, "-out", dir_ + "/" + stem + ".csr", "-subj",
                 "/CN=root"});
+    remember_key_file(p.key);
     return p;
   }
 

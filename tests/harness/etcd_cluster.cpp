@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "harness/pki.h"
+#include "harness/test_record.h"
 
 namespace edd::test {
 namespace {
@@ -230,6 +231,7 @@ EtcdCluster::EtcdCluster(const ClusterOptions& options) : options_(options) {
 EtcdCluster::~EtcdCluster() {
   stop_all();
   if (!remove_dir_) return;
+  remember_logs(dir_);  // for the whole suite's secrets check, before the logs are gone
   if (std::getenv("EDD_KEEP_TEST_DIRS") != nullptr) {
     std::cerr << "edd::test: kept the etcd cluster directory " << dir_ << "\n";
     return;
@@ -335,6 +337,8 @@ std::vector<std::string> EtcdCluster::member_argv(int i, const std::string& clus
 void EtcdCluster::enable_auth() {
   root_password_ = random_secret();
   user_password_ = random_secret();
+  remember_secret(root_password_);
+  remember_secret(user_password_);
   // Passwords go through stdin (--interactive=false), never on a command line.
   auto with_input = [&](const std::vector<std::string>& args, const std::string& input) {
     CommandResult r = etcdctl(args, "", input);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "harness/process.h"
+#include "harness/test_record.h"
 
 namespace edd::test {
 namespace {
@@ -53,6 +54,7 @@ TestPki generate_test_pki(const std::filesystem::path& dir) {
        "extendedKeyUsage=clientAuth\n"
        "keyUsage=critical,digitalSignature,keyEncipherment\n"
        "basicConstraints=CA:FALSE\n");
+  for (const char* key : {"ca.key", "server.key", "client.key"}) remember_key_file(path(key));
   return TestPki{path("ca.crt"), path("server.crt"), path("server.key"), path("client.crt"),
                  path("client.key")};
 }

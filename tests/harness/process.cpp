@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "harness/test_record.h"
+
 extern char** environ;
 
 namespace edd::test {
@@ -246,6 +248,8 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
   close_fd(stdin_fd);
   close_fd(stdout_fd);
   close_fd(stderr_fd);
+  remember_output(result.out);  // for the whole suite's secrets check
+  remember_output(result.err);
   return result;
 }
 
