@@ -2,6 +2,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "etcdserverpb/rpc.grpc.pb.h"
@@ -11,14 +14,55 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr std::size_t kMaxErrorNotes = 200;  // per client; every failure is still a sample
+constexpr std::size_t kMaxErrorNotes = 200;  // the keep-alive probe's; PutLoad's is an option
+
+std::string read_pem(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw std::runtime_error(std::string("load generator: cannot open the ") + what + " file " +
+                             path);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (text.empty()) {
+    throw std::runtime_error(std::string("load generator: the ") + what + " file " + path +
+                             " is empty");
+  }
+  return text;
+}
 
 // A channel of its own: with a local subchannel pool, gRPC does not share one TCP connection
-// between channels to the same address, so each client thread has its own connection.
-std::shared_ptr<grpc::Channel> own_channel(const std::string& endpoint) {
+// between channels to the same address, so each client thread has its own connection. The
+// endpoint may carry an http:// or https:// scheme; https needs TLS files.
+std::shared_ptr<grpc::Channel> own_channel(std::string endpoint, const TlsFiles& tls,
+                                           std::chrono::milliseconds max_reconnect_backoff = {}) {
+  const bool https = endpoint.starts_with("https://");
+  if (https) {
+    endpoint = endpoint.substr(8);
+  } else if (endpoint.starts_with("http://")) {
+    endpoint = endpoint.substr(7);
+  }
+  if (https && !tls.enabled()) {
+    throw std::runtime_error("load generator: " + endpoint + " is https but no CA file was given");
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (tls.enabled()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = read_pem(tls.ca_file, "CA");
+    if (!tls.cert_file.empty()) {
+      ssl.pem_cert_chain = read_pem(tls.cert_file, "client certificate");
+      ssl.pem_private_key = read_pem(tls.key_file, "client key");
+    }
+    credentials = grpc::SslCredentials(ssl);
+  } else {
+    credentials = grpc::InsecureChannelCredentials();
+  }
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+  if (max_reconnect_backoff.count() > 0) {
+    const int ms = static_cast<int>(max_reconnect_backoff.count());
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ms);
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(ms, 1000));
+  }
+  return grpc::CreateCustomChannel(endpoint, credentials, args);
 }
 
 std::string describe(const grpc::Status& status) {
@@ -73,7 +117,7 @@ void PutLoad::start() {
       w->member = static_cast<int>(m);
       w->index = static_cast<int>(workers_.size());
       w->endpoint = options_.endpoints[m];
-      w->channel = own_channel(w->endpoint);
+      w->channel = own_channel(w->endpoint, options_.tls, options_.max_reconnect_backoff);
       if (!w->channel->WaitForConnected(std::chrono::system_clock::now() +
                                         std::chrono::seconds(10))) {
         throw std::runtime_error("load generator: cannot connect to " + w->endpoint);
@@ -120,7 +164,7 @@ void PutLoad::run(Worker& worker) {
     const Sample sample{start_s, ms_since(t0), worker.member, status.ok()};
     std::lock_guard lock(worker.mutex);
     worker.samples.push_back(sample);
-    if (!status.ok() && worker.errors.size() < kMaxErrorNotes) {
+    if (!status.ok() && worker.errors.size() < options_.max_error_notes) {
       worker.errors.push_back({start_s, worker.member, describe(status)});
     }
   }
@@ -147,13 +191,18 @@ std::vector<ErrorNote> PutLoad::errors() const {
 }
 
 KeepAliveProbe::KeepAliveProbe(std::string endpoint, int member, std::chrono::milliseconds interval,
-                               std::int64_t ttl_s)
-    : endpoint_(std::move(endpoint)), member_(member), interval_(interval), ttl_s_(ttl_s) {}
+                               std::int64_t ttl_s, TlsFiles tls)
+    : endpoint_(std::move(endpoint)),
+      member_(member),
+      interval_(interval),
+      ttl_s_(ttl_s),
+      tls_(std::move(tls)) {}
 
 KeepAliveProbe::~KeepAliveProbe() { stop(); }
 
 void KeepAliveProbe::start() {
   if (thread_.joinable()) throw std::logic_error("KeepAliveProbe::start called twice");
+  channel_ = own_channel(endpoint_, tls_);  // throws here, not in the thread, on a bad file
   thread_ = std::thread([this] { run(); });
 }
 
@@ -175,8 +224,7 @@ void KeepAliveProbe::record(Sample sample, std::string error) {
 }
 
 void KeepAliveProbe::run() {
-  auto channel = own_channel(endpoint_);
-  auto stub = etcdserverpb::Lease::NewStub(channel);
+  auto stub = etcdserverpb::Lease::NewStub(channel_);
   // Bounded by stop_: each pass either runs a stream until it breaks or waits before retrying.
   while (!stop_) {
     etcdserverpb::LeaseGrantRequest grant;

@@ -1,23 +1,35 @@
 // Shared pieces of the coordination fault tests (who acts when daemons die, partitions, NOSPACE):
-// the data check over etcdctl, reading the daemons' text logs and /metrics, and a log watcher that
-// fires the instant a line appears, to kill a daemon at a precise step. Header-only; the watcher
-// owns one thread, everything else is free functions without shared state.
+// the data check over etcdctl, reading the daemons' text logs and /metrics, a log watcher that
+// fires the instant a line appears, to kill a daemon at a precise step, and TCP forwarders into a
+// network namespace for the write load. Header-only; the watcher and the forwarder own threads,
+// everything else is free functions without shared state.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <functional>
+#include <future>
+#include <list>
+#include <mutex>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,8 +42,10 @@ namespace edd::test::coord {
 using namespace std::chrono_literals;
 
 // The daemons' own keys (the lock under /etcd-defragd/lock/, the last run at
-// /etcd-defragd/last-run) change by design during every test: the data check covers all others.
+// /etcd-defragd/last-run) and the write load's (bench::PutLoad's /load/m<i>/t<j>/<n>) change by
+// design during every test: the data check covers all others.
 inline constexpr std::string_view kDaemonPrefix = "/etcd-defragd/";
+inline constexpr std::string_view kLoadPrefix = "/load/";
 
 // etcdctl with the test's endpoints; endpoints "" means every member.
 using Etcdctl = std::function<CommandResult(const std::vector<std::string>& args,
@@ -68,7 +82,7 @@ inline std::string base64_decode(std::string_view text) {
   return out;
 }
 
-// Count and FNV-1a checksum of every key and value outside kDaemonPrefix, from
+// Count and FNV-1a checksum of every key and value outside kDaemonPrefix and kLoadPrefix, from
 // `etcdctl get "" --prefix -w json` (keys and values hashed as etcdctl's base64, as the harness's
 // digest() does). endpoint "" reads linearizably through the cluster, one endpoint its own copy.
 inline DataDigest user_digest(const Etcdctl& etcdctl, const std::string& endpoint = "") {
@@ -91,7 +105,8 @@ inline DataDigest user_digest(const Etcdctl& etcdctl, const std::string& endpoin
   for (const boost::json::value& kv : kvs->as_array()) {
     const auto& fields = kv.as_object();
     const std::string_view key = fields.at("key").as_string();
-    if (base64_decode(key).starts_with(kDaemonPrefix)) continue;
+    const std::string decoded = base64_decode(key);
+    if (decoded.starts_with(kDaemonPrefix) || decoded.starts_with(kLoadPrefix)) continue;
     fnv(key);
     const boost::json::value* value = fields.if_contains("value");
     fnv(value != nullptr ? std::string_view(value->as_string()) : std::string_view());
@@ -314,6 +329,177 @@ class LogTrigger {
   std::atomic<bool> fired_{false};
   std::atomic<double> fired_at_s_{0};
   std::thread thread_;
+};
+
+// TCP forwarders from the test's own network namespace into a named one (`ip netns add`'s
+// /run/netns/<name>): target k ("10.200.0.1:2379") is reached through local_endpoint(k)
+// ("127.0.0.1:<port>"). gRPC opens its sockets on threads of its own, so a gRPC client cannot be
+// pointed into a namespace; here the listening sockets are made in the test's namespace, and one
+// thread that entered the target namespace (setns(2) moves only the calling thread) makes each
+// upstream socket, which stays in that namespace whichever thread then uses it. One thread per
+// connection copies bytes both ways; an upstream not connected within 5 s closes the client's
+// connection, as a refused or lost connection would. Everything stops in the destructor.
+class NetnsForwarder {
+ public:
+  NetnsForwarder(const std::string& netns, const std::vector<std::string>& targets) {
+    try {
+      for (const auto& t : targets) {
+        const auto colon = t.rfind(':');
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        if (colon == std::string::npos ||
+            ::inet_pton(AF_INET, t.substr(0, colon).c_str(), &a.sin_addr) != 1) {
+          throw std::invalid_argument("NetnsForwarder: not an IPv4 host:port: " + t);
+        }
+        a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(t.substr(colon + 1))));
+        targets_.push_back(a);
+        listeners_.push_back(listen_on_loopback());
+      }
+      netns_fd_ = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+      if (netns_fd_ < 0) fail("open /run/netns/" + netns);
+      auto entered = entered_.get_future();
+      acceptor_ = std::thread([this] {
+        if (::setns(netns_fd_, CLONE_NEWNET) != 0) {
+          entered_.set_value(std::string("setns: ") + std::strerror(errno));
+          return;
+        }
+        entered_.set_value("");
+        accept_loop();
+      });
+      if (const std::string error = entered.get(); !error.empty()) {
+        throw std::runtime_error("NetnsForwarder: " + error);
+      }
+    } catch (...) {
+      shut_down();
+      throw;
+    }
+  }
+  ~NetnsForwarder() { shut_down(); }
+  NetnsForwarder(const NetnsForwarder&) = delete;
+  NetnsForwarder& operator=(const NetnsForwarder&) = delete;
+
+  std::string local_endpoint(std::size_t k) const {
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    ::getsockname(listeners_.at(k), reinterpret_cast<sockaddr*>(&a), &len);
+    return "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  }
+
+ private:
+  [[noreturn]] static void fail(const std::string& what) {
+    throw std::runtime_error("NetnsForwarder: " + what + ": " + std::strerror(errno));
+  }
+
+  static int listen_on_loopback() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fail("socket");
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 16) != 0) {
+      ::close(fd);
+      fail("bind/listen on 127.0.0.1");
+    }
+    return fd;
+  }
+
+  // On the thread inside the target namespace: every socket() here is made there.
+  void accept_loop() {
+    std::vector<pollfd> fds;
+    for (int l : listeners_) fds.push_back({l, POLLIN, 0});
+    while (!stop_) {
+      if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
+      for (std::size_t k = 0; k < fds.size(); ++k) {
+        if ((fds[k].revents & POLLIN) == 0) continue;
+        const int client = ::accept4(fds[k].fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (client < 0) continue;
+        const int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        std::lock_guard lock(mutex_);
+        if (upstream < 0) {
+          ::close(client);
+          continue;
+        }
+        open_fds_.insert(open_fds_.end(), {client, upstream});
+        relays_.emplace_back(
+            [this, client, upstream, target = targets_[k]] { relay(client, upstream, target); });
+      }
+    }
+  }
+
+  // Sends all of data, or returns false (MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE).
+  static bool send_all(int fd, const char* data, std::size_t size) {
+    while (size > 0) {
+      const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      data += n;
+      size -= static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  void relay(int client, int upstream, sockaddr_in target) {
+    const int rc = ::connect(upstream, reinterpret_cast<const sockaddr*>(&target), sizeof target);
+    bool connected = rc == 0;
+    if (rc != 0 && errno == EINPROGRESS) {
+      for (int waited_ms = 0; !stop_ && waited_ms < 5000; waited_ms += 100) {
+        pollfd p{upstream, POLLOUT, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        int error = 0;
+        socklen_t len = sizeof error;
+        ::getsockopt(upstream, SOL_SOCKET, SO_ERROR, &error, &len);
+        connected = error == 0;
+        break;
+      }
+    }
+    if (connected) {
+      ::fcntl(upstream, F_SETFL, ::fcntl(upstream, F_GETFL) & ~O_NONBLOCK);
+      const int ends[2] = {client, upstream};
+      char buffer[65536];
+      while (!stop_) {
+        pollfd p[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
+        if (::poll(p, 2, 100) < 0 && errno != EINTR) break;
+        bool alive = true;
+        for (int side = 0; side < 2 && alive; ++side) {
+          if ((p[side].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+          const ssize_t n = ::recv(ends[side], buffer, sizeof buffer, 0);
+          alive = n > 0 && send_all(ends[1 - side], buffer, static_cast<std::size_t>(n));
+        }
+        if (!alive) break;
+      }
+    }
+    std::lock_guard lock(mutex_);
+    for (int fd : {client, upstream}) {
+      open_fds_.erase(std::find(open_fds_.begin(), open_fds_.end(), fd));
+      ::close(fd);
+    }
+  }
+
+  void shut_down() {
+    stop_ = true;
+    if (acceptor_.joinable()) acceptor_.join();
+    {
+      // Wakes a relay blocked in send() to an upstream that stopped reading (a partition).
+      std::lock_guard lock(mutex_);
+      for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& t : relays_) t.join();  // the acceptor has stopped: the list no longer grows
+    relays_.clear();
+    for (int fd : listeners_) ::close(fd);
+    listeners_.clear();
+    if (netns_fd_ >= 0) ::close(netns_fd_);
+    netns_fd_ = -1;
+  }
+
+  std::vector<sockaddr_in> targets_;
+  std::vector<int> listeners_;
+  int netns_fd_ = -1;
+  std::promise<std::string> entered_;  // the acceptor's setns(2): "" or why it failed
+  std::atomic<bool> stop_{false};
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::vector<int> open_fds_;      // guarded by mutex_
+  std::list<std::thread> relays_;  // appended by the acceptor under mutex_, joined after it ends
 };
 
 }  // namespace edd::test::coord

@@ -18,13 +18,17 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bench/load_generator.h"
@@ -335,13 +339,15 @@ inline std::vector<int> wait_defrags_after(const EtcdCluster& cluster, double t_
 }
 
 // Writes at ~puts_per_second in total, spread evenly over every member, each member through its
-// own connection (bench::PutLoad), for the whole of a test. The test declares when a member is
-// down (killed or frozen) and when leadership changes by its own hand; stop() sorts every failed
-// write by cause.
+// own connection (bench::PutLoad), for the whole of a test: plaintext, or on a TLS cluster TLS
+// with the cluster's own CA and client pair (read once, at the start: the certificates a test
+// installs or breaks for the daemon or the CLI never touch the load's). Not for kAuth clusters
+// (the load sends no credentials). The test declares when a member is down (killed, frozen or
+// cut off) and when leadership changes by its own hand; stop() sorts every failed write by cause.
 struct WriteTally {
   std::size_t attempted = 0;
   std::size_t failed = 0;
-  std::size_t failed_member_down = 0;    // to a member killed or frozen by the test
+  std::size_t failed_member_down = 0;    // to a member killed, frozen or cut off by the test
   std::size_t failed_nospace = 0;        // etcd's own NOSPACE
   std::size_t failed_leader_change = 0;  // in flight when the test moved leadership
   std::size_t failed_healthy = 0;        // anything else: must be zero
@@ -351,41 +357,76 @@ struct WriteTally {
   std::string summary() const {
     std::ostringstream s;
     s << attempted << " writes, " << failed << " failed (" << failed_member_down
-      << " to a killed/frozen member, " << failed_nospace << " NOSPACE, " << failed_leader_change
-      << " at an injected leader change, " << failed_healthy << " otherwise)";
+      << " to a killed/frozen/cut-off member, " << failed_nospace << " NOSPACE, "
+      << failed_leader_change << " at an injected leader change, " << failed_healthy
+      << " otherwise)";
     return s.str();
   }
 };
 
+// The `[faults] <test>: N writes, M failed (...)` line every fault test prints, and each failure
+// not excused by an injected fault.
+inline void report_writes(const std::string& test, const WriteTally& t) {
+  std::cout << "[faults] " << test << ": " << t.summary() << std::endl;
+  for (const auto& e : t.healthy_errors) {
+    std::cout << "  healthy member write failed: " << e << "\n";
+  }
+  for (const auto& e : t.leader_change_errors) std::cout << "  at a leader change: " << e << "\n";
+  std::cout << std::flush;
+}
+
 class WriteLoad {
  public:
-  explicit WriteLoad(const EtcdCluster& cluster, double puts_per_second = 100) {
+  explicit WriteLoad(const EtcdCluster& cluster, double puts_per_second = 100)
+      : WriteLoad(cluster, every_member(cluster), puts_per_second) {}
+
+  // Through the given members of cluster only (the rate is spread over them).
+  WriteLoad(const EtcdCluster& cluster, std::vector<int> members, double puts_per_second = 100)
+      : WriteLoad(endpoints_of(cluster, members), members, tls_of(cluster), puts_per_second) {}
+
+  // Through any gRPC targets (endpoints[k] reaches member members[k], the index every other
+  // call of this class uses), e.g. forwarders into network namespaces.
+  WriteLoad(std::vector<std::string> endpoints, std::vector<int> members, bench::TlsFiles tls,
+            double puts_per_second = 100)
+      : members_(std::move(members)) {
+    if (endpoints.size() != members_.size() || endpoints.empty()) {
+      throw std::invalid_argument("WriteLoad: one member index per endpoint");
+    }
     bench::PutLoadOptions o;
-    for (int i = 0; i < cluster.size(); ++i) o.endpoints.push_back(cluster.client_endpoint(i));
+    o.endpoints = std::move(endpoints);
     o.threads_per_member = 1;
-    o.puts_per_second_per_member = puts_per_second / cluster.size();
+    o.puts_per_second_per_member = puts_per_second / static_cast<double>(o.endpoints.size());
     o.value_bytes = 100;
-    o.keys_per_thread = 64;
+    o.keys_per_thread = 64;  // a few KB of live data, however long the test
     o.call_timeout = 5s;
+    o.max_reconnect_backoff = 1s;  // back at a member's first write once it is up again
+    o.tls = std::move(tls);
+    // Every failure's message is kept: stop() sorts by it, and a NOSPACE test fails thousands.
+    o.max_error_notes = std::numeric_limits<std::size_t>::max();
     load_ = std::make_unique<bench::PutLoad>(o);
     load_->start();
   }
-  // Member i is down (killed or frozen) from now until member_up(i) and then until its first
-  // write that succeeds: the client reconnects with gRPC's backoff.
+  // Member i is down (killed, frozen or cut off) from now until member_up(i) and then until its
+  // first write that succeeds: the client reconnects with gRPC's backoff.
   void member_down(int i) { windows_.push_back({i, bench::wall_now_s(), -1}); }
   void member_up(int i) {
     for (auto& w : windows_) {
       if (w.member == i && w.end_s < 0) w.end_s = bench::wall_now_s();
     }
   }
-  // Leadership moves by the test's hand (or its leader stops) at about now: etcd may fail writes
-  // in flight on any member with its election errors for up to its request timeout.
-  void leader_change() { leader_changes_.push_back(bench::wall_now_s()); }
+  // Leadership moves by the test's hand (or its leader stops) at about at_s: etcd may fail
+  // writes in flight on any member with its election errors for up to its request timeout.
+  void leader_change(double at_s = bench::wall_now_s()) { leader_changes_.push_back(at_s); }
 
   WriteTally stop() {
     load_->stop();
-    const auto samples = load_->samples();
-    const auto errors = load_->errors();
+    auto samples = load_->samples();
+    for (auto& s : samples) s.member = members_.at(static_cast<std::size_t>(s.member));
+    std::map<std::pair<int, double>, std::string> messages;  // by member and start
+    for (const auto& e : load_->errors()) {
+      messages.emplace(std::pair(members_.at(static_cast<std::size_t>(e.member)), e.at_s),
+                       e.message);
+    }
     WriteTally t;
     const double now = bench::wall_now_s();
     for (auto& w : windows_) {
@@ -411,10 +452,8 @@ class WriteLoad {
         ++t.failed_member_down;
         continue;
       }
-      std::string message = "(no message kept)";
-      for (const auto& e : errors) {
-        if (e.member == s.member && e.at_s == s.start_s) message = e.message;
-      }
+      const auto found = messages.find({s.member, s.start_s});
+      const std::string message = found != messages.end() ? found->second : "(no message kept)";
       // etcd fails proposals in flight when leadership moves with its election errors, or holds
       // them until its request timeout (design.md): our 5 s deadline then fires first.
       bool near_leader_change = false;
@@ -454,6 +493,25 @@ class WriteLoad {
            m.find("request timed out") != std::string::npos;
   }
 
+  static std::vector<int> every_member(const EtcdCluster& cluster) {
+    std::vector<int> all;
+    for (int i = 0; i < cluster.size(); ++i) all.push_back(i);
+    return all;
+  }
+  static std::vector<std::string> endpoints_of(const EtcdCluster& cluster,
+                                               const std::vector<int>& members) {
+    std::vector<std::string> out;
+    for (int i : members) out.push_back(cluster.client_endpoint(i));
+    return out;
+  }
+  // The cluster's own CA and client pair when it speaks TLS (kTls: client certificates
+  // required), nothing for plaintext.
+  static bench::TlsFiles tls_of(const EtcdCluster& cluster) {
+    if (!cluster.client_endpoint(0).starts_with("https://")) return {};
+    return {cluster.ca_file(), cluster.client_cert_file(), cluster.client_key_file()};
+  }
+
+  std::vector<int> members_;  // the cluster member each of the load's endpoints reaches
   std::unique_ptr<bench::PutLoad> load_;
   std::vector<Window> windows_;
   std::vector<double> leader_changes_;

@@ -1,8 +1,12 @@
 // Fault matrix, coordination (issue 6, items 3, 4 and 6): who acts when the acting daemon dies at
 // each step of a run, when the network splits one member off, and when etcd is full with nobody
-// holding the lock. Each test runs a fresh real 3-member cluster with three daemons and ends with
-// the data check: the same keys and values as before the fault (the daemons' own keys aside) and
-// HashKV equal on every member.
+// holding the lock. Each test runs a fresh real 3-member cluster with three daemons under a
+// constant Put load (faults::WriteLoad, ~100/s over the members, from the cluster's start to the
+// data check; in the partition test through forwarders into the members' network namespaces),
+// and ends with the data check: the same keys and values as before the fault (the daemons' and
+// the load's own keys aside) and HashKV equal on every member. A daemon's death never fails an
+// etcd write: no write may fail but with etcd's NOSPACE, through a member the test froze or cut
+// off, or at a leader change the test caused.
 #include <signal.h>
 
 #include <algorithm>
@@ -17,10 +21,14 @@
 #include "coord_support.h"
 #include "daemon_process.h"
 #include "defrag_helpers.h"
+#include "fault_helpers.h"
 
 using namespace edd::test;
 using namespace edd::test::coord;
 using namespace std::chrono_literals;
+using edd::test::faults::report_writes;
+using edd::test::faults::WriteLoad;
+using edd::test::faults::WriteTally;
 
 namespace {
 
@@ -80,6 +88,56 @@ void check_data(const Etcdctl& etcdctl, const std::vector<std::string>& endpoint
   CHECK(agreed);
 }
 
+// One member's view of raft, from `etcdctl endpoint status -w json`.
+struct RaftView {
+  std::string endpoint;
+  std::uint64_t member_id = 0;
+  std::uint64_t leader = 0;  // 0: none known
+  std::uint64_t term = 0;
+};
+
+// The views of every endpoint given ("" = all), or none when one does not answer.
+std::vector<RaftView> raft_views(const Etcdctl& etcdctl, const std::string& endpoints) {
+  const CommandResult r =
+      etcdctl({"endpoint", "status", "-w", "json", "--command-timeout=2s"}, endpoints);
+  if (r.exit_code != 0) return {};
+  // etcdctl leaves out fields that are 0 (a member that knows no leader has no "leader").
+  auto number = [](const boost::json::object& o, std::string_view key) -> std::uint64_t {
+    const boost::json::value* v = o.if_contains(key);
+    return v != nullptr ? v->to_number<std::uint64_t>() : 0;
+  };
+  std::vector<RaftView> views;
+  const boost::json::value reply = boost::json::parse(r.out);
+  for (const auto& e : reply.as_array()) {
+    const auto& st = e.at("Status").as_object();
+    views.push_back({std::string(e.at("Endpoint").as_string()),
+                     number(st.at("header").as_object(), "member_id"), number(st, "leader"),
+                     number(st, "raftTerm")});
+  }
+  return views;
+}
+
+// The leader all `count` views agree on, 0 when they do not (yet).
+std::uint64_t agreed_leader(const std::vector<RaftView>& views, std::size_t count) {
+  if (views.size() != count) return 0;
+  for (const auto& v : views) {
+    if (v.leader == 0 || v.leader != views.front().leader) return 0;
+  }
+  return views.front().leader;
+}
+
+std::uint64_t highest_term(const std::vector<RaftView>& views) {
+  std::uint64_t term = 0;
+  for (const auto& v : views) term = std::max(term, v.term);
+  return term;
+}
+
+// The tally line, then the rule of every coordination test.
+void check_writes(const std::string& test, const WriteTally& writes) {
+  INFO("[faults] " << test << ": " << writes.summary());
+  REQUIRE(writes.failed_healthy == 0);
+}
+
 std::set<int> finished_members(const std::vector<DefragEvent>& events) {
   std::set<int> done;
   for (const auto& e : events) {
@@ -106,8 +164,24 @@ int defragmented_by_killed_actor(Phase phase) {
   return 2;
 }
 
+std::string phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::kBeforeCompaction:
+      return "before compaction";
+    case Phase::kMidFollower:
+      return "mid-follower defrag";
+    case Phase::kBetweenMembers:
+      return "between members";
+    case Phase::kBeforeLeader:
+      break;
+  }
+  return "before the leader";
+}
+
 void actor_killed_at(Phase phase) {
   auto cluster = EtcdCluster::start(cluster_options());
+  // From now to the data check. Nothing the test does touches etcd: every write must succeed.
+  WriteLoad load(*cluster);
   DaemonSettings s;
   s.wait_between_defrags = "3s";  // steps far enough apart to kill between them
   s.ttl = "10s";
@@ -235,7 +309,12 @@ void actor_killed_at(Phase phase) {
   }
 
   daemons.clear();  // the data check runs on a quiet cluster
+  const WriteTally writes = load.stop();
+  const std::string test = "actor SIGKILLed " + phase_name(phase);
+  report_writes(test, writes);
   check_data(etcdctl_of(*cluster), cluster->client_endpoints(), before);
+  CHECK(writes.failed_nospace == 0);
+  check_writes(test, writes);
 }
 
 }  // namespace
@@ -281,6 +360,20 @@ TEST_CASE(
   }
   NetnsCluster net(3);
   const Etcdctl etcdctl = net.etcdctl_fn();
+  // The load reaches the members from the bridge's namespace (<prefix>-br, where the test's
+  // etcdctl runs too) through forwarders: the partition cuts it off the member like any client.
+  const std::string first_ns = net.namespace_of(0);
+  REQUIRE(first_ns.ends_with("-m0"));
+  std::vector<std::string> member_endpoints;
+  for (int i = 0; i < net.size(); ++i) member_endpoints.push_back(net.client_endpoint(i));
+  NetnsForwarder forwarder(first_ns.substr(0, first_ns.size() - 3) + "-br", member_endpoints);
+  std::vector<std::string> forwarded;
+  std::vector<int> members;
+  for (int i = 0; i < net.size(); ++i) {
+    forwarded.push_back(forwarder.local_endpoint(static_cast<std::size_t>(i)));
+    members.push_back(i);
+  }
+  WriteLoad load(forwarded, members, {});
   for (int k = 0; k < 20; ++k) {
     const auto r =
         net.etcdctl({"put", "/data/key-" + std::to_string(k), "value-" + std::to_string(k)});
@@ -309,12 +402,38 @@ TEST_CASE(
         eventually(10s, [&] { return contains(net.daemon_log(i), "paused by the kill switch"); }));
   }
 
+  // Who leads, before the cut: a cut-off leader hands leadership to the majority.
+  std::uint64_t cut_id = 0;
+  std::uint64_t leader_id = 0;
+  REQUIRE(eventually(20s, [&] {
+    const auto views = raft_views(etcdctl, "");
+    leader_id = agreed_leader(views, 3);
+    for (const auto& v : views) {
+      if (v.endpoint == net.client_endpoint(cut)) cut_id = v.member_id;
+    }
+    return leader_id != 0 && cut_id != 0;
+  }));
+  std::string majority;  // the two other members' endpoints
+  for (int i = 0; i < net.size(); ++i) {
+    if (i != cut) majority += (majority.empty() ? "" : ",") + net.client_endpoint(i);
+  }
+
   // Cut off the lock holder's member: its daemon holds a lease the majority will expire.
+  load.member_down(cut);
+  if (leader_id == cut_id) load.leader_change();
   net.partition(cut);
   const double partitioned_at = wall_now_s();
   for (int i = 0; i < net.size(); ++i) std::filesystem::remove(net.pause_file(i));
   INFO("cut off member " << cut << " (" << net.client_url(cut) << ") at " << std::fixed
                          << partitioned_at);
+  if (leader_id == cut_id) {
+    // Writes through the majority wait for its election: in flight until it has a leader.
+    REQUIRE(eventually(20s, [&] {
+      const std::uint64_t l = agreed_leader(raft_views(etcdctl, majority), 2);
+      return l != 0 && l != cut_id;
+    }));
+    load.leader_change();
+  }
 
   // The majority: the lease expires, one daemon takes the lock, starts and is stopped by the
   // health gate naming the unreachable member, every poll, and exports it as unhealthy.
@@ -382,8 +501,22 @@ TEST_CASE(
   CHECK_FALSE(contains(net.daemon_log(cut), "starting a run"));
   CHECK(net.defrag_events().empty());
 
+  const std::uint64_t term_before_heal = highest_term(raft_views(etcdctl, majority));
   net.heal(cut);
   const double healed_at = wall_now_s();
+  load.member_up(cut);
+  // etcd 3.4 runs no pre-vote: cut off, the member campaigned alone at ever higher terms, and
+  // back it makes the leader step down. Writes in flight then fail with the election's errors.
+  std::uint64_t term_after_heal = 0;
+  REQUIRE(eventually(30s, [&] {
+    const auto views = raft_views(etcdctl, "");
+    term_after_heal = highest_term(views);
+    return agreed_leader(views, 3) != 0;
+  }));
+  if (term_after_heal > term_before_heal) {
+    load.leader_change(healed_at);
+    load.leader_change();
+  }
 
   // A later poll completes the job: all three members, after the heal, one at a time.
   REQUIRE(eventually(90s, [&] {
@@ -406,9 +539,10 @@ TEST_CASE(
     if (i != majority_actor) CHECK_FALSE(contains(net.daemon_log(i), "Defragmenting endpoint"));
   }
 
-  std::vector<std::string> endpoints;
-  for (int i = 0; i < net.size(); ++i) endpoints.push_back(net.client_endpoint(i));
-  check_data(etcdctl, endpoints, before);
+  const WriteTally writes = load.stop();
+  report_writes("network partition", writes);
+  check_data(etcdctl, member_endpoints, before);
+  check_writes("network partition", writes);
 }
 
 // ---- item 6: NOSPACE, the actor dead and nobody holding the lock ----
@@ -448,16 +582,20 @@ std::int64_t highest_revision(const EtcdCluster& cluster, const std::string& end
   return revision;
 }
 
-// A cluster already full, before any daemon starts: nobody can ever take the lock (etcd refuses
-// LeaseGrant under NOSPACE).
-std::unique_ptr<EtcdCluster> full_cluster() {
-  auto cluster = EtcdCluster::start(cluster_options(16 * kMiB));
+std::unique_ptr<EtcdCluster> small_quota_cluster() {
+  return EtcdCluster::start(cluster_options(16 * kMiB));
+}
+
+// Fills the cluster up before any daemon starts: nobody can ever take the lock (etcd refuses
+// LeaseGrant under NOSPACE). The write load may run meanwhile: it overwrites a few KB of keys,
+// and once NOSPACE is up every write fails, so the revision stays where the fill left it until
+// a daemon disarms the alarm.
+void fill_up(const EtcdCluster& cluster) {
   for (int k = 0; k < 10; ++k) {
-    cluster->etcdctl_ok({"put", "/data/key-" + std::to_string(k), "value-" + std::to_string(k)});
+    cluster.etcdctl_ok({"put", "/data/key-" + std::to_string(k), "value-" + std::to_string(k)});
   }
-  REQUIRE(fill_until_nospace(*cluster));
-  REQUIRE(contains(cluster->etcdctl_ok({"alarm", "list"}), "NOSPACE"));
-  return cluster;
+  REQUIRE(fill_until_nospace(cluster));
+  REQUIRE(contains(cluster.etcdctl_ok({"alarm", "list"}), "NOSPACE"));
 }
 
 DaemonSettings nospace_settings() {
@@ -472,8 +610,14 @@ TEST_CASE(
     "faults: NOSPACE with no lock owner: only the daemon of the lowest healthy member ID acts, "
     "with no write, and the cluster takes writes again",
     "[faults][coordination][nospace]") {
-  auto cluster = full_cluster();
+  auto cluster = small_quota_cluster();
+  // Through every member from the start: the cluster fills up under the load (each member then
+  // raises NOSPACE with its own ID as it refuses the load's writes: the daemons must act whichever
+  // member the alarm names).
+  WriteLoad load(*cluster);
+  fill_up(*cluster);
   const DataDigest before = user_digest(etcdctl_of(*cluster));
+  // Final until the alarm is disarmed: etcd refuses every write, the load's included.
   const std::int64_t revision = highest_revision(*cluster);
   const ById by = members_by_id(*cluster);
   const std::string lowest_hex = id_hex(by.ids[static_cast<std::size_t>(by.lowest)]);
@@ -509,7 +653,8 @@ TEST_CASE(
                      lowest_hex + ")"));
   CHECK(contains(log, "run finished (nospace): success"));
   CHECK(count_lines(log, "starting a run (nospace)") == 1);
-  // No write before the recovery: it compacted at the revision the fill left.
+  // No write before the recovery: it compacted at the revision the fill left (the load cannot
+  // move it either while the alarm stands, so any change would be the daemon's).
   CHECK(contains(log, "Running compaction until revision: " + std::to_string(revision) + " "));
   CHECK(count_lines(log, "Disarmed NOSPACE") >= 1);
   // The lock could only be taken after the alarm was gone, i.e. after the run.
@@ -526,25 +671,38 @@ TEST_CASE(
   CHECK(order.size() == 3);
 
   daemons.clear();
+  const WriteTally writes = load.stop();
+  report_writes("NOSPACE, no lock owner", writes);
+  CHECK(writes.failed_nospace > 0);  // the load ran into the full cluster, and got NOSPACE only
   check_data(etcdctl_of(*cluster), cluster->client_endpoints(), before);
   CHECK(cluster->etcdctl({"put", "/after-nospace", "ok"}).exit_code == 0);
+  check_writes("NOSPACE, no lock owner", writes);
 }
 
 namespace {
 
 // NOSPACE on exactly one member's ID, as if that member had detected it: etcd raises the alarm
 // with the ID of the member that refused the write, which may be any of them.
-void nospace_alarm_on(const EtcdCluster& cluster, std::uint64_t member_id) {
-  cluster.etcdctl_ok({"alarm", "disarm"});
-  const CommandResult r =
-      run_command({"curl", "-q", "-sS", "--fail-with-body", "--noproxy", "*", "--max-time", "10",
-                   "-H", "Content-Type: application/json", "--data-binary",
-                   R"({"action":"ACTIVATE","memberID":")" + std::to_string(member_id) +
-                       R"(","alarm":"NOSPACE"})",
-                   "http://" + cluster.client_endpoint(0) + "/v3/maintenance/alarm"},
-                  20s);
-  INFO("activate NOSPACE: " << r.out << r.err);
-  REQUIRE(r.exit_code == 0);
+// Set first, then every other member's cleared one by one: were there no NOSPACE at all for a
+// moment, a member over its quota that applies a write (the load's) would raise it again with
+// its own ID.
+void nospace_alarm_on(const EtcdCluster& cluster, std::uint64_t member_id,
+                      const std::vector<std::uint64_t>& all_ids) {
+  auto alarm = [&](const std::string& action, std::uint64_t id) {
+    const CommandResult r =
+        run_command({"curl", "-q", "-sS", "--fail-with-body", "--noproxy", "*", "--max-time", "10",
+                     "-H", "Content-Type: application/json", "--data-binary",
+                     R"({"action":")" + action + R"(","memberID":")" + std::to_string(id) +
+                         R"(","alarm":"NOSPACE"})",
+                     "http://" + cluster.client_endpoint(0) + "/v3/maintenance/alarm"},
+                    20s);
+    INFO(action << " NOSPACE of " << id << ": " << r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+  };
+  alarm("ACTIVATE", member_id);
+  for (std::uint64_t id : all_ids) {
+    if (id != member_id) alarm("DEACTIVATE", id);
+  }
   const std::string alarms = cluster.etcdctl_ok({"alarm", "list"});
   INFO("alarm list: " << alarms);
   REQUIRE(count_lines(alarms, "alarm:") == 1);
@@ -554,25 +712,48 @@ void nospace_alarm_on(const EtcdCluster& cluster, std::uint64_t member_id) {
 // The lowest member is frozen (SIGSTOP) while etcd is full and nobody holds the lock; the NOSPACE
 // alarm names the member alarm_on.
 void nospace_with_lowest_frozen(bool alarm_on_frozen_member) {
-  auto cluster = full_cluster();
-  const DataDigest before = user_digest(etcdctl_of(*cluster));
+  const std::string test = alarm_on_frozen_member ? "NOSPACE raised by the frozen lowest member"
+                                                  : "NOSPACE, lowest member frozen";
+  auto cluster = small_quota_cluster();
   const ById by = members_by_id(*cluster);
-  nospace_alarm_on(
-      *cluster, by.ids[static_cast<std::size_t>(alarm_on_frozen_member ? by.lowest : by.highest)]);
+  const std::uint64_t lowest_id = by.ids[static_cast<std::size_t>(by.lowest)];
+  // Through the two members that stay up only, from the start: a write through the lowest, over
+  // its quota until the recovery, would make it raise NOSPACE with its own ID, and the one alarm
+  // this test sets by hand must stay the only one.
+  WriteLoad load(*cluster, {by.middle, by.highest});
+  fill_up(*cluster);
+  const DataDigest before = user_digest(etcdctl_of(*cluster));
   const std::string middle_hex = id_hex(by.ids[static_cast<std::size_t>(by.middle)]);
   const std::string awake =
       cluster->client_endpoint(by.middle) + "," + cluster->client_endpoint(by.highest);
   INFO("member ids: " << id_hex(by.ids[0]) << " " << id_hex(by.ids[1]) << " " << id_hex(by.ids[2])
                       << "; lowest: member " << by.lowest);
-  // Only that alarm may exist: shrink the two members that stay up below their quota by hand, or
-  // a daemon's refused LeaseGrant through one of them would make it raise NOSPACE with its own
-  // ID (etcd does so when a member finds itself over quota) and hide what this test is about.
+  // Only one alarm may exist: shrink the two members that stay up below their quota by hand, or
+  // a write refused by one of them (a daemon's LeaseGrant, the load's Puts) would make it raise
+  // NOSPACE with its own ID (etcd does so when a member finds itself over quota) and hide what
+  // this test is about. Before the alarm is set: the load's writes through them raised some.
   cluster->etcdctl_ok({"compact", std::to_string(highest_revision(*cluster)), "--physical"}, awake);
   cluster->etcdctl_ok({"defrag"}, awake);
   const std::size_t shrink_events = cluster->defrag_events().size();
   REQUIRE(shrink_events == 4);
+  nospace_alarm_on(
+      *cluster, alarm_on_frozen_member ? lowest_id : by.ids[static_cast<std::size_t>(by.highest)],
+      by.ids);
 
+  // A frozen leader: the two others elect one, and writes through them wait for it.
+  std::uint64_t leader_id = 0;
+  REQUIRE(eventually(20s, [&] {
+    return (leader_id = agreed_leader(raft_views(etcdctl_of(*cluster), ""), 3)) != 0;
+  }));
+  if (leader_id == lowest_id) load.leader_change();
   cluster->kill_member(by.lowest, SIGSTOP);
+  if (leader_id == lowest_id) {
+    REQUIRE(eventually(20s, [&] {
+      const std::uint64_t l = agreed_leader(raft_views(etcdctl_of(*cluster), awake), 2);
+      return l != 0 && l != lowest_id;
+    }));
+    load.leader_change();
+  }
   Daemons daemons(3);
   const auto s = nospace_settings();
   for (int i : {by.middle, by.highest, by.lowest}) {
@@ -637,8 +818,12 @@ void nospace_with_lowest_frozen(bool alarm_on_frozen_member) {
   }
 
   daemons.clear();
+  const WriteTally writes = load.stop();
+  report_writes(test, writes);
+  CHECK(writes.failed_nospace > 0);  // the load ran into the full cluster, and got NOSPACE only
   check_data(etcdctl_of(*cluster), cluster->client_endpoints(), before);
   CHECK(cluster->etcdctl({"put", "/after-nospace", "ok"}).exit_code == 0);
+  check_writes(test, writes);
 }
 
 }  // namespace
