@@ -1,11 +1,35 @@
 #!/usr/bin/env bash
-# Command (2) of the README: install, build, run the whole test suite (unit, etcd, ...).
-# Extra arguments go to ctest, e.g. `scripts/test.sh -L unit`.
+# Command (2) of the README, and CI (.ci/run): installs what is needed and runs the whole suite.
+#   1. every ctest label (unit, etcd, e2e, faults, soak) on an AddressSanitizer + UBSan build
+#      (build-asan); a sanitizer report from any process fails the run;
+#   2. the unit tests on a ThreadSanitizer build (build-tsan);
+#   3. each libFuzzer target for FUZZ_SECONDS (default 60) seconds (build-fuzz).
+# Steps 2 and 3 run at the lowest CPU priority while step 1's cluster tests run: those mostly
+# wait on etcd, so the suite fits CI's 30 minutes on 2 cores. Their output is in
+# build-tsan/test.log and build-fuzz/test.log; their last lines are repeated at the end.
+# Extra arguments go to step 1's ctest only and skip 2 and 3, e.g. `scripts/test.sh -L unit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
-# Unit tests under AddressSanitizer + UBSan first (a report aborts the script), then everything.
-[ $# -gt 0 ] || scripts/test-sanitizers.sh
-cd build
-ctest --output-on-failure -j2 "$@"
+if [ $# -gt 0 ]; then
+  exec scripts/test-sanitizers.sh address "$@"
+fi
+start=$SECONDS
+# The unit tests first: they build build-asan and give the quickest verdict.
+scripts/test-sanitizers.sh address -L unit
+mkdir -p build-tsan build-fuzz
+nice -n 19 scripts/test-sanitizers.sh thread >build-tsan/test.log 2>&1 &
+tsan=$!
+nice -n 19 scripts/test-fuzz.sh >build-fuzz/test.log 2>&1 &
+fuzz=$!
+status=0
+scripts/test-sanitizers.sh address -LE unit || status=1
+for step in tsan fuzz; do
+  code=0
+  wait "${!step}" || code=$?
+  echo "== build-$step/test.log (exit $code), last lines:"
+  tail -n 12 "build-$step/test.log"
+  [ "$code" -eq 0 ] || status=1
+done
+echo "test.sh: $([ $status -eq 0 ] && echo passed || echo FAILED) in $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s"
+exit "$status"
