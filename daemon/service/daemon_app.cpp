@@ -27,6 +27,7 @@
 #include "http/server.h"
 #include "metrics/daemon_metrics.h"
 #include "service/daemon_loop.h"
+#include "service/poll_log.h"
 #include "service/webhook_routes.h"
 
 namespace edd::service {
@@ -375,10 +376,18 @@ int run_daemon(const std::string& config_path) {
   };
   // The worker: one step per poll interval, or sooner when a run is requested or we stop.
   std::thread worker([&] {
+    PollLog poll_log;
     while (true) {
       const StepResult r = loop.step();
-      if (r.decision != Decision::kIdle) {
-        log.info("poll: " + decision_name(r.decision) + (r.reason.empty() ? "" : ": " + r.reason));
+      switch (poll_log.level(r)) {
+        case PollLog::Level::kInfo:
+          log.info(PollLog::line_of(r));
+          break;
+        case PollLog::Level::kDebug:
+          log.debug(PollLog::line_of(r));
+          break;
+        case PollLog::Level::kNone:
+          break;
       }
       asio::post(io, [&, d = decision_name(r.decision)] {
         sd_notifyf(0, "STATUS=last poll: %s; actor: %s", d.c_str(), loop.actor().c_str());
