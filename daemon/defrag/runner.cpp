@@ -136,9 +136,9 @@ Status Runner::wait_caught_up(const Context& ctx, const std::string& endpoint,
                      std::to_string(target_index);
     }
     if (clock_.now() >= deadline) {
-      return make_error(ErrorCode::kDeadlineExceeded,
-                        endpoint + " is not healthy and caught up after " +
-                            took(timeout) + ": " + last_problem);
+      return make_error(
+          ErrorCode::kDeadlineExceeded,
+          endpoint + " is not healthy and caught up after " + took(timeout) + ": " + last_problem);
     }
     clock_.sleep_for(options_.poll_step);
   }
