@@ -222,41 +222,60 @@ void Runner::disarm(Context& ctx, RunReport& report) {
   // Every member's size counts, not only the endpoints we defragmented: NOSPACE is cluster-wide.
   std::vector<std::string> all = ctx.endpoints;
   all.insert(all.end(), ctx.health_targets.begin(), ctx.health_targets.end());
-  const auto view = etcd::fetch_cluster_view(client_, etcd::dedupe_endpoints(all), options_.view);
-  std::vector<etcd::Alarm> alarms;
-  std::string via;
-  for (const auto& m : view) {
-    if (!m.status) continue;
-    if (auto a = client_.alarms(m.endpoint)) {
-      alarms = std::move(*a);
-      via = m.endpoint;
-      break;
+  all = etcd::dedupe_endpoints(all);
+  // A write a member refused while it was still over its quota (often the leader, during its own
+  // defrag) raises NOSPACE through raft, and that raise may be applied after our disarm. So the
+  // alarms are read again after disarming (the alarm list is linearizable in etcd) and a raise
+  // that came back is disarmed again, a bounded number of times, as an operator would after
+  // `etcdctl alarm list`. Anything left is for the next run.
+  constexpr int kRounds = 3;
+  for (int round = 0; round < kRounds; ++round) {
+    const auto view = etcd::fetch_cluster_view(client_, all, options_.view);
+    std::vector<etcd::Alarm> alarms;
+    std::string via;
+    for (const auto& m : view) {
+      if (!m.status) continue;
+      if (auto a = client_.alarms(m.endpoint)) {
+        alarms = std::move(*a);
+        via = m.endpoint;
+        break;
+      }
     }
-  }
-  if (via.empty()) {
-    report.disarm_note = "cannot read alarms: no member answered";
-    say_(report.disarm_note);
-    return;
-  }
-  const DisarmDecision d = decide_disarm(view, alarms, options_.disalarm_threshold);
-  report.disarm_note = d.reason;
-  if (!d.disarm) {
-    if (!d.alarms.empty() || d.reason.starts_with("not disarming")) say_(d.reason);
-    return;
-  }
-  if (auto a = allowed("disarming NOSPACE"); !a) {
-    report.disarm_note = a.error().message;
-    say_(report.disarm_note);
-    return;
-  }
-  for (const auto& alarm : d.alarms) {
-    if (auto s = client_.disarm(via, alarm); !s) {
-      report.disarm_note = "disarm failed: " + s.error().message;
+    if (via.empty()) {
+      if (round > 0) return;  // disarmed once; whatever is left, the next poll sees
+      report.disarm_note = "cannot read alarms: no member answered";
       say_(report.disarm_note);
       return;
     }
-    report.disarmed.push_back(alarm);
-    say_("Disarmed NOSPACE of member " + etcd::member_id_hex(alarm.member_id));
+    const DisarmDecision d = decide_disarm(view, alarms, options_.disalarm_threshold);
+    if (round > 0 && d.alarms.empty()) return;  // none came back
+    report.disarm_note = d.reason;
+    if (!d.disarm) {
+      if (!d.alarms.empty() || d.reason.starts_with("not disarming")) say_(d.reason);
+      return;
+    }
+    if (round > 0) {
+      std::string ids;
+      for (const auto& a : d.alarms) ids += " " + etcd::member_id_hex(a.member_id);
+      say_(
+          "NOSPACE raised again while disarming (a write refused before the defrag ended), by"
+          " member" +
+          ids + "; disarming again");
+    }
+    if (auto a = allowed("disarming NOSPACE"); !a) {
+      report.disarm_note = a.error().message;
+      say_(report.disarm_note);
+      return;
+    }
+    for (const auto& alarm : d.alarms) {
+      if (auto s = client_.disarm(via, alarm); !s) {
+        report.disarm_note = "disarm failed: " + s.error().message;
+        say_(report.disarm_note);
+        return;
+      }
+      report.disarmed.push_back(alarm);
+      say_("Disarmed NOSPACE of member " + etcd::member_id_hex(alarm.member_id));
+    }
   }
 }
 
@@ -447,7 +466,9 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
       if (via.empty() && p.action != Action::kSkipLearner) via = p.endpoint;
     }
     if (via.empty()) return abort("compaction: no voting member among the endpoints");
-    if (auto a = allowed("compaction"); !a) return abort(a.error().message);
+    if (auto a = allowed("compaction"); !a) {
+      return abort(a.error().message + ", nothing was changed");
+    }
     auto st = client_.status(via);
     if (!st) return abort("compaction: " + st.error().message);
     say_("Running compaction until revision: " + std::to_string(st->revision) + " ...");

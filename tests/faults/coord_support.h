@@ -186,6 +186,30 @@ inline int defrags_done(const std::string& daemon_log) {
   return n;
 }
 
+// The outcome of each "run finished (<trigger>): ..." line of a daemon's log, in order:
+// "success", "aborted, nothing changed" (the run stopped before its first change), or the line
+// itself without its timestamp (cut to 200 characters) for anything else — so a failed check on
+// it shows what happened.
+inline std::vector<std::string> run_outcomes(const std::string& daemon_log,
+                                             std::string_view trigger) {
+  const std::string marker = "run finished (" + std::string(trigger) + "): ";
+  std::vector<std::string> outcomes;
+  for (const auto& line : lines_of(daemon_log)) {
+    const auto at = line.find(marker);
+    if (at == std::string::npos) continue;
+    const std::string rest = line.substr(at + marker.size());
+    if (rest.starts_with("success")) {
+      outcomes.push_back("success");
+    } else if (rest.starts_with("aborted") &&
+               rest.find("nothing was changed") != std::string::npos) {
+      outcomes.push_back("aborted, nothing changed");
+    } else {
+      outcomes.push_back(line.substr(at, 200));
+    }
+  }
+  return outcomes;
+}
+
 // Seconds since the epoch of a text log line ("2024-05-01T12:00:00.123 info ..." in UTC).
 inline std::optional<double> daemon_line_time(const std::string& line) {
   std::tm tm{};

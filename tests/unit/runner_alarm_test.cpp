@@ -2,6 +2,7 @@
 // under quota x threshold, only when asked.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -147,5 +148,44 @@ TEST_CASE("NOSPACE stays when a member outside the given endpoints is still full
   CHECK(fake.events_starting_with("defragment") ==
         Events{"defragment etcd-2:2379", "defragment etcd-1:2379"});
   CHECK(fake.events_starting_with("disarm").empty());
+  CHECK(fake.active_alarms().size() == 1);
+}
+
+TEST_CASE("a NOSPACE raise applied after the disarm is disarmed again in the same run",
+          "[runner]") {
+  // etcd raises NOSPACE through raft for every write a member refuses while over its quota; a
+  // raise proposed just before the leader's defrag ended can be applied after our disarm.
+  FakeCluster fake(full_members(), 1);
+  raise_nospace(fake);
+  fake.after_next("disarm", kEtcd1, [&] { fake.raise_alarm(2, AlarmType::kNoSpace); });
+  TestRun t(fake);
+  t.options.auto_disalarm = true;
+  const RunReport report = t.run();
+
+  CHECK(report.outcome == Outcome::kSuccess);
+  CHECK(fake.events_starting_with("disarm") ==
+        Events{"disarm 3 NOSPACE", "disarm 1 NOSPACE", "disarm 2 NOSPACE"});
+  CHECK(fake.active_alarms().empty());
+  CHECK(report.disarmed.size() == 3);
+  CHECK(said(t, "NOSPACE raised again while disarming"));
+}
+
+TEST_CASE("NOSPACE raised again at every disarm is disarmed three times, then left to the next run",
+          "[runner]") {
+  FakeCluster fake(full_members(), 1);
+  fake.raise_alarm(3, AlarmType::kNoSpace);
+  // After every disarm: member 3 raises it again (if it is not up), and the hook re-arms.
+  std::function<void()> raise_again = [&] {
+    if (fake.active_alarms().empty()) fake.raise_alarm(3, AlarmType::kNoSpace);
+    fake.after_next("disarm", kEtcd1, raise_again);
+  };
+  fake.after_next("disarm", kEtcd1, raise_again);
+  TestRun t(fake);
+  t.options.auto_disalarm = true;
+  const RunReport report = t.run();
+
+  CHECK(report.outcome == Outcome::kSuccess);
+  CHECK(fake.events_starting_with("disarm") ==
+        Events{"disarm 3 NOSPACE", "disarm 3 NOSPACE", "disarm 3 NOSPACE"});
   CHECK(fake.active_alarms().size() == 1);
 }

@@ -224,7 +224,7 @@ TEST_CASE("a before_step refusal at the first step changes nothing") {
   const RunReport report = t.run();
 
   CHECK(report.outcome == Outcome::kAborted);
-  CHECK(report.abort_reason == "stopped before compaction: lost the lock");
+  CHECK(report.abort_reason == "stopped before compaction: lost the lock, nothing was changed");
   CHECK(fake.events().empty());
 }
 
