@@ -37,6 +37,8 @@ std::string decision_name(Decision d) {
       return "cooldown";
     case Decision::kNotActor:
       return "not the actor";
+    case Decision::kUnhealthy:
+      return "waiting for a healthy cluster";
     case Decision::kRan:
       return "ran";
     case Decision::kPollFailed:
@@ -51,6 +53,25 @@ bool same_member_endpoint(const std::string& a, const std::string& b) {
   auto pa = etcd::parse_endpoint(a);
   auto pb = etcd::parse_endpoint(b);
   return pa && pb && pa->grpc_target() == pb->grpc_target();
+}
+
+// The members this poll found down or unhealthy ("" when every voter is healthy), in the words of
+// the run's health gate. A learner is never asked, so it counts only when it does not answer.
+std::string unhealthy_members(const PollView& view) {
+  std::string out;
+  for (std::size_t i = 0; i < view.members.size(); ++i) {
+    const auto& m = view.members[i];
+    std::string why;
+    if (!m.status) {
+      why = "no answer to status";
+    } else if (!m.status->is_learner && !view.healthy[i]) {
+      why = "health check failed";
+    } else {
+      continue;
+    }
+    out += (out.empty() ? "" : "; ") + ("member " + m.endpoint + " is unhealthy (" + why + ")");
+  }
+  return out;
 }
 
 }  // namespace
@@ -398,6 +419,12 @@ StepResult DaemonLoop::step() {
     }
   }
   if (actor == Actor::kNo) return not_now(Decision::kNotActor, why_not_actor);
+  // The run's health gate would stop it at once: rather than start and abort a run at every poll
+  // while a member reboots or is cut off (each counted as aborted, and repeated aborts warn), wait
+  // here and start at the first poll that finds every member healthy. The gate still decides.
+  if (auto sick = unhealthy_members(view); !sick.empty()) {
+    return not_now(Decision::kUnhealthy, std::move(sick));
+  }
 
   const Trigger trigger = requested      ? *requested
                           : view.nospace ? Trigger::kNoSpace

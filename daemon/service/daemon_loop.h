@@ -59,7 +59,16 @@ struct LastRun {
   std::string trigger;
 };
 
-enum class Decision { kIdle, kPaused, kOutsideWindow, kCooldown, kNotActor, kRan, kPollFailed };
+enum class Decision {
+  kIdle,
+  kPaused,
+  kOutsideWindow,
+  kCooldown,
+  kNotActor,
+  kUnhealthy,  // the actor waits: a voter is down or unhealthy, a run would stop at its gate
+  kRan,
+  kPollFailed
+};
 std::string decision_name(Decision d);
 
 struct StepResult {

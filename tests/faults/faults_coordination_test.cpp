@@ -435,15 +435,16 @@ TEST_CASE(
     load.leader_change();
   }
 
-  // The majority: the lease expires, one daemon takes the lock, starts and is stopped by the
-  // health gate naming the unreachable member, every poll, and exports it as unhealthy.
+  // The majority: the lease expires, one daemon takes the lock and waits for a healthy cluster,
+  // naming the unreachable member (it starts no run while a member is down), and exports the
+  // member as unhealthy.
   int majority_actor = -1;
   const std::string unhealthy = "member " + net.client_url(cut) + " is unhealthy";
   const bool gated = eventually(60s, [&] {
     for (int i = 0; i < net.size(); ++i) {
       if (i == cut || net.lock_held(i) != 1) continue;
       const std::string log = net.daemon_log(i);
-      if (contains(log, "Aborting: the cluster is not healthy") && contains(log, unhealthy)) {
+      if (contains(log, "poll: waiting for a healthy cluster") && contains(log, unhealthy)) {
         majority_actor = i;
         return true;
       }
@@ -776,7 +777,7 @@ void nospace_with_lowest_frozen(bool alarm_on_frozen_member) {
       "member http://" + cluster->client_endpoint(by.lowest) + " is unhealthy";
   const bool gated = eventually(40s, [&] {
     const std::string log = middle.log();
-    return contains(log, "Aborting: the cluster is not healthy") && contains(log, unhealthy);
+    return contains(log, "poll: waiting for a healthy cluster") && contains(log, unhealthy);
   });
   INFO("the next-lowest daemon's log:\n" << middle.log());
   CHECK(gated);

@@ -207,7 +207,7 @@ TEST_CASE("loop: a lock lost mid-run stops the run after the current member") {
         std::vector<std::string>{"defragment etcd-2:2379"});
 }
 
-TEST_CASE("loop: a requested run bypasses the rule but not the health gate") {
+TEST_CASE("loop: a requested run bypasses the rule but waits for a healthy cluster") {
   FakeCluster cluster(three_members(), 1);
   FakeLockClient store;
   Daemon d(cluster, store, kEtcd1, "dbSizeFree > 500*1000*1000");
@@ -215,10 +215,15 @@ TEST_CASE("loop: a requested run bypasses the rule but not the health gate") {
   d.loop->request_run(Trigger::kWebhook, true);  // a repeat delivery coalesces
   cluster.make_unreachable(kEtcd3);
   const StepResult blocked = d.loop->step();
-  CHECK(blocked.decision == Decision::kRan);
-  REQUIRE(blocked.report);
-  CHECK(blocked.report->outcome == defrag::Outcome::kAborted);
-  CHECK(cluster.events_starting_with("defragment").empty());
+  CHECK(blocked.decision == Decision::kUnhealthy);
+  CHECK_FALSE(blocked.report);
+  CHECK(d.observer.runs.empty());
+  CHECK(cluster.events().empty());
+  // Considered at this poll, then forgotten (Alertmanager repeats a firing alert).
+  CHECK_FALSE(d.loop->run_pending());
+  CHECK(d.observer.lines.back() ==
+        "run request (webhook) not taken: waiting for a healthy cluster: member " +
+            std::string(kEtcd3) + " is unhealthy (no answer to status)");
 
   cluster.heal(kEtcd3);
   d.loop->request_run(Trigger::kWebhook, true);
@@ -227,6 +232,42 @@ TEST_CASE("loop: a requested run bypasses the rule but not the health gate") {
   CHECK(cluster.events_starting_with("defragment").size() == 3);
   CHECK(d.observer.runs.back() == "webhook:success");
   CHECK_FALSE(d.loop->run_pending());
+}
+
+TEST_CASE("loop: while a member is down or unhealthy the actor starts no run, then runs at once") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  cluster.make_unreachable(kEtcd3);
+  cluster.fail_always("health", kEtcd2,
+                      make_error(ErrorCode::kDeadlineExceeded, "etcd-2:2379: health: deadline"));
+  for (int poll = 0; poll < 3; ++poll) {
+    const StepResult r = d.loop->step();
+    CHECK(r.decision == Decision::kUnhealthy);
+    CHECK(r.reason == "member " + std::string(kEtcd2) +
+                          " is unhealthy (health check failed); member " + kEtcd3 +
+                          " is unhealthy (no answer to status)");
+  }
+  // No run was started, so none was aborted, and nothing was touched.
+  CHECK(d.observer.runs.empty());
+  CHECK(cluster.events().empty());
+
+  cluster.heal(kEtcd2);
+  cluster.heal(kEtcd3);
+  const StepResult r = d.loop->step();
+  CHECK(r.decision == Decision::kRan);
+  CHECK(d.observer.runs == std::vector<std::string>{"rule:success"});
+}
+
+TEST_CASE("loop: a daemon that is not the actor says so, whatever the members' health") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon holder(cluster, store, kEtcd1);
+  holder.paused = true;
+  REQUIRE(holder.loop->step().decision == Decision::kPaused);  // holds the lock
+  Daemon other(cluster, store, kEtcd2);
+  cluster.make_unreachable(kEtcd3);
+  CHECK(other.loop->step().decision == Decision::kNotActor);
 }
 
 TEST_CASE("loop: keep-alives skip the member being defragmented") {
@@ -286,16 +327,21 @@ TEST_CASE("loop: a daemon whose keep-alives fail for a whole TTL stops claiming 
   CHECK(d.observer.lock_changes == std::vector<bool>{true, false});
 }
 
-TEST_CASE("loop: a NOSPACE alarm raised by a member that is down still triggers") {
+TEST_CASE("loop: a NOSPACE alarm raised by a member that is down is seen, and the actor waits") {
   FakeCluster cluster(three_members(), 1);
   FakeLockClient store;
   Daemon d(cluster, store, kEtcd1, "dbQuotaUsage > 2");
   cluster.raise_alarm(3, etcd::AlarmType::kNoSpace);
   cluster.make_unreachable(kEtcd3);
   const StepResult r = d.loop->step();
-  // Seen, and acted on: the health gate then refuses, because etcd-3 is down.
-  CHECK(r.decision == Decision::kRan);
-  REQUIRE(r.report);
-  CHECK(r.report->outcome == defrag::Outcome::kAborted);
-  CHECK(cluster.events_starting_with("defragment").empty());
+  // Seen (the poll's alarm list comes from a member that answers), not acted on: etcd-3 is down,
+  // and the health gate would refuse.
+  CHECK(d.loop->last_view().nospace);
+  CHECK(r.decision == Decision::kUnhealthy);
+  CHECK_THAT(r.reason, Catch::Contains(std::string(kEtcd3) + " is unhealthy"));
+  CHECK(cluster.events().empty());
+
+  cluster.heal(kEtcd3);
+  CHECK(d.loop->step().decision == Decision::kRan);
+  CHECK(d.observer.runs == std::vector<std::string>{"nospace:success"});
 }
