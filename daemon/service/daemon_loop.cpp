@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <future>
+#include <utility>
 
 #include "coord/fallback_actor.h"
 #include "etcd/cluster_view.h"
@@ -204,6 +205,7 @@ PollView DaemonLoop::poll() {
 }
 
 DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
+  const bool fallback_said = std::exchange(fallback_said_, false);
   const auto eps = endpoints();
   // Every daemon campaigns on every poll: the lock must be held before NOSPACE, when etcd
   // still grants leases.
@@ -253,10 +255,13 @@ DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
   }
   const auto chosen = coord::fallback_actor(voters);
   if (chosen && view.local_member_id != 0 && *chosen == view.local_member_id) {
-    observer_.say(
-        "lock: NOSPACE and nobody holds the lock; acting as the member with the "
-        "lowest healthy ID (" +
-        etcd::member_id_hex(*chosen) + ")");
+    fallback_said_ = true;
+    if (!fallback_said) {
+      observer_.say(
+          "lock: NOSPACE and nobody holds the lock; acting as the member with the "
+          "lowest healthy ID (" +
+          etcd::member_id_hex(*chosen) + ")");
+    }
     return Actor::kFallback;
   }
   *why = "NOSPACE fallback: member " + (chosen ? etcd::member_id_hex(*chosen) : "none") +

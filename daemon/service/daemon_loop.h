@@ -145,6 +145,9 @@ class DaemonLoop {
   bool lock_held_ = false;               // guarded by mu_
   Clock::time_point last_keep_alive_{};  // guarded by mu_
   std::atomic<bool> stopping_{false};
+  // Worker thread only: the NOSPACE fallback line was logged and still holds (said once, not at
+  // every poll while the fallback actor waits).
+  bool fallback_said_ = false;
 };
 
 }  // namespace edd::service

@@ -1,4 +1,5 @@
 // The daemon's loop stepped by hand: a scripted cluster, an in-memory lock store, manual clocks.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "fake_cluster.h"
@@ -344,4 +345,24 @@ TEST_CASE("loop: a NOSPACE alarm raised by a member that is down is seen, and th
   cluster.heal(kEtcd3);
   CHECK(d.loop->step().decision == Decision::kRan);
   CHECK(d.observer.runs == std::vector<std::string>{"nospace:success"});
+}
+
+TEST_CASE("loop: the NOSPACE fallback actor says so once while it waits, not at every poll") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  cluster.raise_alarm(2, etcd::AlarmType::kNoSpace);
+  store.set_nospace(true);  // nobody can take the lock
+  cluster.make_unreachable(kEtcd3);
+  Daemon low(cluster, store, kEtcd1);
+  for (int poll = 0; poll < 3; ++poll) CHECK(low.loop->step().decision == Decision::kUnhealthy);
+  auto acting_lines = [&] {
+    return std::count_if(low.observer.lines.begin(), low.observer.lines.end(), [](const auto& l) {
+      return l.find("acting as the member with the lowest healthy ID (1)") != std::string::npos;
+    });
+  };
+  CHECK(acting_lines() == 1);
+
+  cluster.heal(kEtcd3);
+  CHECK(low.loop->step().decision == Decision::kRan);
+  CHECK(low.observer.runs == std::vector<std::string>{"nospace:success"});
 }
