@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <future>
 #include <map>
+#include <optional>
 
 #include "common/bytes.h"
 #include "common/duration.h"
@@ -32,6 +33,22 @@ std::string describe(const etcd::MemberStatus& s) {
 }
 
 std::string took(std::chrono::nanoseconds d) { return format_go_duration(d); }
+
+// The cluster's alarm list (cluster-wide, read through raft) and the member that gave it: the
+// first member of the view that answered its status and then the list; nullopt if none did.
+struct AlarmList {
+  std::string via;
+  std::vector<etcd::Alarm> alarms;
+};
+
+std::optional<AlarmList> read_alarms(etcd::ClusterClient& client,
+                                     const std::vector<etcd::MemberSnapshot>& view) {
+  for (const auto& m : view) {
+    if (!m.status) continue;
+    if (auto a = client.alarms(m.endpoint)) return AlarmList{m.endpoint, std::move(*a)};
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -231,23 +248,14 @@ void Runner::disarm(Context& ctx, RunReport& report) {
   constexpr int kRounds = 3;
   for (int round = 0; round < kRounds; ++round) {
     const auto view = etcd::fetch_cluster_view(client_, all, options_.view);
-    std::vector<etcd::Alarm> alarms;
-    std::string via;
-    for (const auto& m : view) {
-      if (!m.status) continue;
-      if (auto a = client_.alarms(m.endpoint)) {
-        alarms = std::move(*a);
-        via = m.endpoint;
-        break;
-      }
-    }
-    if (via.empty()) {
+    const auto listed = read_alarms(client_, view);
+    if (!listed) {
       if (round > 0) return;  // disarmed once; whatever is left, the next poll sees
       report.disarm_note = "cannot read alarms: no member answered";
       say_(report.disarm_note);
       return;
     }
-    const DisarmDecision d = decide_disarm(view, alarms, options_.disalarm_threshold);
+    const DisarmDecision d = decide_disarm(view, listed->alarms, options_.disalarm_threshold);
     if (round > 0 && d.alarms.empty()) return;  // none came back
     report.disarm_note = d.reason;
     if (!d.disarm) {
@@ -268,7 +276,7 @@ void Runner::disarm(Context& ctx, RunReport& report) {
       return;
     }
     for (const auto& alarm : d.alarms) {
-      if (auto s = client_.disarm(via, alarm); !s) {
+      if (auto s = client_.disarm(listed->via, alarm); !s) {
         report.disarm_note = "disarm failed: " + s.error().message;
         say_(report.disarm_note);
         return;
@@ -383,7 +391,6 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
 
   say_("Getting members status");
   ctx.view = etcd::fetch_cluster_view(client_, ctx.endpoints, options_.view);
-  std::vector<etcd::Alarm> alarms;
   for (const auto& m : ctx.view) {
     if (!m.status) {
       say_("endpoint: " + m.endpoint + ", error: " + m.error);
@@ -394,14 +401,9 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
     ctx.endpoint_by_id.emplace(m.status->member_id, m.endpoint);
     ctx.quota_by_id.emplace(m.status->member_id, m.quota_bytes);
   }
-  for (const auto& m : ctx.view) {
-    if (!m.status) continue;
-    if (auto a = client_.alarms(m.endpoint)) {
-      alarms = std::move(*a);
-      break;
-    }
-  }
-  const GateVerdict gate = check_health_gate(ctx.view, health, alarms);
+  const auto listed = read_alarms(client_, ctx.view);
+  const GateVerdict gate =
+      check_health_gate(ctx.view, health, listed ? listed->alarms : std::vector<etcd::Alarm>{});
   if (!gate.ok) {
     std::string why = "the cluster is not healthy, nothing was changed:";
     for (const auto& r : gate.reasons) why += " " + r + ";";
