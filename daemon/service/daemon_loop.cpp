@@ -2,7 +2,6 @@
 
 #include <boost/json.hpp>
 #include <future>
-#include <utility>
 
 #include "coord/fallback_actor.h"
 #include "etcd/cluster_view.h"
@@ -205,7 +204,6 @@ PollView DaemonLoop::poll() {
 }
 
 DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
-  const bool fallback_said = std::exchange(fallback_said_, false);
   const auto eps = endpoints();
   // Every daemon campaigns on every poll: the lock must be held before NOSPACE, when etcd
   // still grants leases.
@@ -255,13 +253,10 @@ DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
   }
   const auto chosen = coord::fallback_actor(voters);
   if (chosen && view.local_member_id != 0 && *chosen == view.local_member_id) {
-    fallback_said_ = true;
-    if (!fallback_said) {
-      observer_.say(
-          "lock: NOSPACE and nobody holds the lock; acting as the member with the "
-          "lowest healthy ID (" +
-          etcd::member_id_hex(*chosen) + ")");
-    }
+    *why =
+        "lock: NOSPACE and nobody holds the lock; acting as the member with the lowest healthy ID "
+        "(" +
+        etcd::member_id_hex(*chosen) + ")";
     return Actor::kFallback;
   }
   *why = "NOSPACE fallback: member " + (chosen ? etcd::member_id_hex(*chosen) : "none") +
@@ -373,8 +368,8 @@ StepResult DaemonLoop::step() {
   }
   if (unsaved) write_last_run(*unsaved);  // etcd may take writes again now
 
-  std::string why_not_actor;
-  const Actor actor = who_acts(view, &why_not_actor);
+  std::string actor_why;  // why this daemon is (the NOSPACE fallback) or is not the actor
+  const Actor actor = who_acts(view, &actor_why);
 
   std::string fired;
   for (std::size_t i = 0; i < view.members.size(); ++i) {
@@ -423,13 +418,15 @@ StepResult DaemonLoop::step() {
               "s)");
     }
   }
-  if (actor == Actor::kNo) return not_now(Decision::kNotActor, why_not_actor);
+  if (actor == Actor::kNo) return not_now(Decision::kNotActor, actor_why);
   // The run's health gate would stop it at once: rather than start and abort a run at every poll
   // while a member reboots or is cut off (each counted as aborted, and repeated aborts warn), wait
   // here and start at the first poll that finds every member healthy. The gate still decides.
   if (auto sick = unhealthy_members(view); !sick.empty()) {
+    if (actor == Actor::kFallback) sick += "; " + actor_why;
     return not_now(Decision::kUnhealthy, std::move(sick));
   }
+  if (actor == Actor::kFallback) observer_.say(actor_why);
 
   const Trigger trigger = requested      ? *requested
                           : view.nospace ? Trigger::kNoSpace

@@ -119,6 +119,7 @@ class DaemonLoop {
  private:
   PollView poll();
   enum class Actor { kNo, kLock, kFallback };
+  // Campaigns, then says who acts; `why` explains kNo and kFallback (a line for the log).
   Actor who_acts(const PollView& view, std::string* why);
   Status still_actor(Actor how);
   std::optional<LastRun> read_last_run();
@@ -145,9 +146,6 @@ class DaemonLoop {
   bool lock_held_ = false;               // guarded by mu_
   Clock::time_point last_keep_alive_{};  // guarded by mu_
   std::atomic<bool> stopping_{false};
-  // Worker thread only: the NOSPACE fallback line was logged and still holds (said once, not at
-  // every poll while the fallback actor waits).
-  bool fallback_said_ = false;
 };
 
 }  // namespace edd::service

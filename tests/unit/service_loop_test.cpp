@@ -347,22 +347,31 @@ TEST_CASE("loop: a NOSPACE alarm raised by a member that is down is seen, and th
   CHECK(d.observer.runs == std::vector<std::string>{"nospace:success"});
 }
 
-TEST_CASE("loop: the NOSPACE fallback actor says so once while it waits, not at every poll") {
+TEST_CASE(
+    "loop: the NOSPACE fallback actor says so in its wait, the same each poll, then once at its "
+    "run") {
   FakeCluster cluster(three_members(), 1);
   FakeLockClient store;
   cluster.raise_alarm(2, etcd::AlarmType::kNoSpace);
   store.set_nospace(true);  // nobody can take the lock
   cluster.make_unreachable(kEtcd3);
   Daemon low(cluster, store, kEtcd1);
-  for (int poll = 0; poll < 3; ++poll) CHECK(low.loop->step().decision == Decision::kUnhealthy);
+  const std::string acting =
+      "lock: NOSPACE and nobody holds the lock; acting as the member with the lowest healthy ID "
+      "(1)";
   auto acting_lines = [&] {
-    return std::count_if(low.observer.lines.begin(), low.observer.lines.end(), [](const auto& l) {
-      return l.find("acting as the member with the lowest healthy ID (1)") != std::string::npos;
-    });
+    return std::count_if(low.observer.lines.begin(), low.observer.lines.end(),
+                         [&](const auto& l) { return l.find(acting) != std::string::npos; });
   };
-  CHECK(acting_lines() == 1);
+  const StepResult first = low.loop->step();
+  CHECK(first.decision == Decision::kUnhealthy);
+  CHECK_THAT(first.reason, Catch::Contains(acting));
+  // The same line at every poll, so the poll log (PollLog) says it once.
+  for (int poll = 0; poll < 2; ++poll) CHECK(low.loop->step().reason == first.reason);
+  CHECK(acting_lines() == 0);
 
   cluster.heal(kEtcd3);
   CHECK(low.loop->step().decision == Decision::kRan);
+  CHECK(acting_lines() == 1);
   CHECK(low.observer.runs == std::vector<std::string>{"nospace:success"});
 }
