@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Command (2) of the README, and CI (.ci/run): installs what is needed and runs the whole suite.
-#   1. every ctest label (unit, etcd, e2e, faults, soak) on an AddressSanitizer + UBSan build
-#      (build-asan); a sanitizer report from any process fails the run;
+#   1. every ctest label (unit, etcd, compat, e2e, faults, soak) on an AddressSanitizer + UBSan
+#      build (build-asan) against etcd 3.6, then the etcd label again against 3.4, 3.5 and 3.7
+#      (EDD_ETCD_VERSION, tests/harness/etcd_version.h); a sanitizer report from any process
+#      fails the run;
 #   2. the unit tests on a ThreadSanitizer build (build-tsan);
 #   3. each libFuzzer target for FUZZ_SECONDS (default 60) seconds (build-fuzz).
 # Steps 2 and 3 run at the lowest CPU priority while step 1's cluster tests run: those mostly
@@ -15,6 +17,8 @@ if [ $# -gt 0 ]; then
   exec scripts/test-sanitizers.sh address "$@"
 fi
 start=$SECONDS
+export EDD_ETCD_VERSION=${EDD_ETCD_VERSION:-3.6}
+EDD_EXTRA_ETCD_VERSIONS=${EDD_EXTRA_ETCD_VERSIONS-3.4 3.5 3.7}
 # The unit tests first: they build build-asan and give the quickest verdict.
 scripts/test-sanitizers.sh address -L unit
 mkdir -p build-tsan build-fuzz
@@ -24,6 +28,10 @@ nice -n 19 scripts/test-fuzz.sh >build-fuzz/test.log 2>&1 &
 fuzz=$!
 status=0
 scripts/test-sanitizers.sh address -LE unit || status=1
+for version in $EDD_EXTRA_ETCD_VERSIONS; do
+  echo "== the etcd label on etcd $version"
+  EDD_ETCD_VERSION=$version scripts/test-sanitizers.sh address -L '^etcd$' || status=1
+done
 for step in tsan fuzz; do
   code=0
   wait "${!step}" || code=$?

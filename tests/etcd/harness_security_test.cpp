@@ -23,15 +23,17 @@ TEST_CASE("harness TLS cluster answers etcdctl with the certificates and refuses
   CHECK(cluster->etcdctl_ok({"get", "/tls", "--print-value-only"}) == "yes\n");
 
   std::string endpoint = "--endpoints=" + cluster->client_endpoint(0);
-  auto no_client_cert = run_command({"etcdctl", endpoint, "--cacert=" + cluster->ca_file(),
-                                     "--dial-timeout=1s", "--command-timeout=1s", "get", "/tls"},
-                                    30s);
+  auto no_client_cert =
+      run_command({cluster->release().etcdctl(), endpoint, "--cacert=" + cluster->ca_file(),
+                   "--dial-timeout=1s", "--command-timeout=1s", "get", "/tls"},
+                  30s);
   CHECK(no_client_cert.exit_code != 0);
-  auto no_tls = run_command(
-      {"etcdctl", endpoint, "--dial-timeout=1s", "--command-timeout=1s", "get", "/tls"}, 30s);
+  auto no_tls = run_command({cluster->release().etcdctl(), endpoint, "--dial-timeout=1s",
+                             "--command-timeout=1s", "get", "/tls"},
+                            30s);
   CHECK(no_tls.exit_code != 0);
   auto plain_http = run_command(
-      {"etcdctl",
+      {cluster->release().etcdctl(),
        "--endpoints=" + cluster->client_endpoint(0).substr(std::string("https://").size()),
        "--dial-timeout=1s", "--command-timeout=1s", "get", "/tls"},
       30s);
@@ -44,9 +46,10 @@ TEST_CASE("harness auth cluster refuses a request without credentials and accept
   options.security = Security::kAuth;
   auto cluster = EtcdCluster::start(options);
 
-  auto anonymous = run_command({"etcdctl", "--endpoints=" + cluster->endpoints_csv(),
-                                "--dial-timeout=1s", "--command-timeout=1s", "put", "/a", "1"},
-                               30s);
+  auto anonymous =
+      run_command({cluster->release().etcdctl(), "--endpoints=" + cluster->endpoints_csv(),
+                   "--dial-timeout=1s", "--command-timeout=1s", "put", "/a", "1"},
+                  30s);
   CHECK(anonymous.exit_code != 0);
   CHECK_THAT(anonymous.err, Catch::Contains("user name is empty"));
 
@@ -57,9 +60,10 @@ TEST_CASE("harness auth cluster refuses a request without credentials and accept
   std::map<std::string, std::string> as_user{
       {"ETCDCTL_USER", cluster->user_name() + ":" + cluster->user_password()}};
   std::string endpoint = "--endpoints=" + cluster->client_endpoint(0);
-  auto user_put = run_command({"etcdctl", endpoint, "put", "/b", "2"}, 30s, as_user);
+  auto user_put =
+      run_command({cluster->release().etcdctl(), endpoint, "put", "/b", "2"}, 30s, as_user);
   CHECK(user_put.exit_code == 0);
-  auto user_defrag = run_command({"etcdctl", endpoint, "defrag"}, 30s, as_user);
+  auto user_defrag = run_command({cluster->release().etcdctl(), endpoint, "defrag"}, 30s, as_user);
   CHECK(user_defrag.exit_code != 0);
   CHECK_THAT(user_defrag.err, Catch::Contains("permission denied"));
 

@@ -14,6 +14,8 @@
 #include <iostream>
 #include <stdexcept>
 #include <thread>
+
+#include "harness/etcd_version.h"
 #include "harness/test_record.h"
 
 namespace edd::test::coord {
@@ -117,7 +119,7 @@ NetnsCluster::NetnsCluster(int members, std::int64_t quota_backend_bytes)
                                     "netns",
                                     "exec",
                                     namespace_of(i),
-                                    "etcd",
+                                    etcd_release().etcd(),
                                     "--name=m" + std::to_string(i),
                                     "--data-dir=" + member_dir(i) + "/data",
                                     "--listen-client-urls=" + client_url(i),
@@ -228,10 +230,12 @@ std::string NetnsCluster::log_tail(const std::string& path) const {
 CommandResult NetnsCluster::etcdctl(const std::vector<std::string>& args,
                                     const std::string& endpoints,
                                     const std::string& stdin_data) const {
-  std::vector<std::string> argv{
-      "ip",      "netns",
-      "exec",    prefix_ + "-br",
-      "etcdctl", "--endpoints=" + (endpoints.empty() ? endpoints_csv() : endpoints)};
+  std::vector<std::string> argv{"ip",
+                                "netns",
+                                "exec",
+                                prefix_ + "-br",
+                                etcd_release().etcdctl(),
+                                "--endpoints=" + (endpoints.empty() ? endpoints_csv() : endpoints)};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv, kCommandTimeout, {{"ETCDCTL_API", "3"}}, stdin_data);
 }

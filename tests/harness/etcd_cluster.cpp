@@ -223,9 +223,30 @@ EtcdCluster::EtcdCluster(const ClusterOptions& options) : options_(options) {
     fs::create_directories(dir_);
   }
   cluster_token_ = options_.name + "-" + std::to_string(::getpid()) + "-" + random_secret();
-  for (int i = 0; i < options_.members; ++i) {
-    members_.push_back(Member{options_.name + "-" + std::to_string(i)});
+  if (!options_.member_versions.empty() &&
+      options_.member_versions.size() != static_cast<std::size_t>(options_.members)) {
+    throw std::invalid_argument("edd::test: member_versions must name one version per member");
   }
+  for (int i = 0; i < options_.members; ++i) {
+    Member m;
+    m.name = options_.name + "-" + std::to_string(i);
+    m.version = options_.member_versions.empty()
+                    ? options_.etcd_version
+                    : options_.member_versions[static_cast<std::size_t>(i)];
+    etcd_release(m.version);  // fails here, naming the install script, when it is missing
+    members_.push_back(m);
+  }
+}
+
+const EtcdRelease& EtcdCluster::release(int i) const { return etcd_release(member(i).version); }
+
+const EtcdRelease& EtcdCluster::release() const { return etcd_release(options_.etcd_version); }
+
+void EtcdCluster::restart_member_as(int i, const std::string& version) {
+  etcd_release(version);
+  stop_member(i);
+  members_[static_cast<std::size_t>(i)].version = version;
+  start_member(i);
 }
 
 EtcdCluster::~EtcdCluster() {
@@ -304,7 +325,7 @@ std::vector<std::string> EtcdCluster::member_argv(int i, const std::string& clus
       (options_.security == Security::kTls ? "https://127.0.0.1:" : "http://127.0.0.1:") +
       std::to_string(m.client_port);
   std::vector<std::string> argv{
-      "etcd",
+      etcd_release(m.version).etcd(),
       "--name=" + m.name,
       "--data-dir=" + data_dir(i),
       "--listen-client-urls=" + client_url,
@@ -323,6 +344,7 @@ std::vector<std::string> EtcdCluster::member_argv(int i, const std::string& clus
   if (options_.quota_backend_bytes > 0) {
     argv.push_back("--quota-backend-bytes=" + std::to_string(options_.quota_backend_bytes));
   }
+  argv.insert(argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   if (options_.security == Security::kTls) {
     for (const std::string prefix : {"--", "--peer-"}) {
       argv.push_back(prefix + "cert-file=" + server_cert_file_);
@@ -487,7 +509,7 @@ void EtcdCluster::wait_healthy(std::chrono::seconds timeout) {
 CommandResult EtcdCluster::etcdctl(const std::vector<std::string>& args,
                                    const std::string& endpoints,
                                    const std::string& stdin_data) const {
-  std::vector<std::string> argv{"etcdctl",
+  std::vector<std::string> argv{release().etcdctl(),
                                 "--endpoints=" + (endpoints.empty() ? endpoints_csv() : endpoints)};
   if (options_.security == Security::kTls) {
     argv.push_back("--cacert=" + ca_file_);

@@ -1,6 +1,7 @@
-// A real etcd cluster (Debian's /usr/bin/etcd, 3.4) on loopback for integration tests and the
-// demo. EtcdCluster owns its member processes and its directory and stops them by PID when
-// destroyed. Not thread-safe: use one instance from one thread.
+// A real etcd cluster on loopback for integration tests and the demo, of the etcd version
+// harness/etcd_version.h picks (EDD_ETCD_VERSION; members may run different versions). EtcdCluster
+// owns its member processes and its directory and stops them by PID when destroyed. Not
+// thread-safe: use one instance from one thread.
 #pragma once
 
 #include <sys/types.h>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/etcd_version.h"
 #include "harness/process.h"
 
 namespace edd::test {
@@ -29,6 +31,13 @@ struct ClusterOptions {
   // Empty: a fresh directory under $TMPDIR or /tmp, removed at the end unless EDD_KEEP_TEST_DIRS
   // is set. Otherwise this directory is used (created if needed) and kept.
   std::string base_dir;
+  // "" = EDD_ETCD_VERSION (etcd_version.h); else "3.4", "3.5", "3.6", "3.7" or an exact version.
+  std::string etcd_version;
+  // One version per member, for a cluster in the middle of a rolling upgrade; empty = all run
+  // etcd_version. etcdctl is always etcd_version's.
+  std::vector<std::string> member_versions;
+  // Added to every member's command line, e.g. stop_grpc_service_on_defrag_flags().
+  std::vector<std::string> extra_flags;
 };
 
 struct DefragEvent {
@@ -102,6 +111,13 @@ class EtcdCluster {
   std::string etcdctl_ok(const std::vector<std::string>& args,
                          const std::string& endpoints = "") const;
 
+  // The etcd release of member i, and the one whose etcdctl the harness uses.
+  const EtcdRelease& release(int i) const;
+  const EtcdRelease& release() const;
+  // Stops member i, then starts it again on the same ports and data dir running version (a
+  // rolling upgrade or downgrade of one member).
+  void restart_member_as(int i, const std::string& version);
+
   // kTls only: files generated in dir()/pki.
   std::string ca_file() const;
   std::string client_cert_file() const;
@@ -136,6 +152,7 @@ class EtcdCluster {
     int peer_port = 0;
     int metrics_port = 0;
     pid_t pid = 0;
+    std::string version;  // as given to etcd_release()
   };
 
   explicit EtcdCluster(const ClusterOptions& options);
