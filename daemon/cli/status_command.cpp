@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/status_output.h"
+#include "defrag/versions.h"
 #include "etcd/cluster_view.h"
 #include "etcd/grpc_cluster_client.h"
 #include "etcd/metrics_probe.h"
@@ -39,6 +40,10 @@ int StatusCommand::run() const {
   const auto view = etcd::fetch_cluster_view(**client, *endpoints, view_options);
 
   std::cout << (write_out == "json" ? render_status_json(view) : render_status_table(view));
+  // Under the table for a reader; on stderr with JSON, which carries them per member too.
+  for (const auto& line : defrag::version_warnings(view)) {
+    (write_out == "json" ? std::cerr : std::cout) << "WARNING: " << line << "\n";
+  }
   int failed = 0;
   for (const auto& m : view) {
     if (!m.status) ++failed;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/bytes.h"
+#include "defrag/versions.h"
 
 namespace edd::cli {
 
@@ -105,6 +106,15 @@ std::string render_status_json(const std::vector<MemberSnapshot>& view) {
       o["raftIndex"] = s.raft_index;
       o["raftAppliedIndex"] = s.raft_applied_index;
       o["revision"] = s.revision;
+      o["storageVersion"] = s.storage_version;
+      o["downgradeEnabled"] = s.downgrade_enabled;
+      o["downgradeTargetVersion"] = s.downgrade_target_version;
+      json::array bugs;
+      for (const auto& bug : defrag::known_defrag_bugs(s.version)) {
+        bugs.push_back(json::object{
+            {"issue", bug.issue}, {"fixedIn", bug.fixed_in}, {"summary", bug.summary}});
+      }
+      o["knownDefragBugs"] = std::move(bugs);
       json::array errors;
       for (const auto& e : s.errors) errors.emplace_back(e);
       o["errors"] = std::move(errors);

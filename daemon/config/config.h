@@ -54,6 +54,8 @@ struct PolicyConfig {
   double disalarm_threshold = 0.9;  // in (0, 1)
   std::chrono::milliseconds min_interval{std::chrono::hours(1)};
   bool nospace_bypasses_min_interval = true;
+  // Members on different minor versions (a rolling upgrade) or a downgrade enabled: wait.
+  bool defrag_during_version_change = false;
   bool continue_on_error = true;
   std::chrono::milliseconds wait_between_defrags{0};
   bool dry_run = false;

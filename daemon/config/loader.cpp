@@ -44,8 +44,9 @@ const std::vector<Section>& schema() {
       {"policy",
        {"poll_interval", "rule", "quota_bytes", "compaction", "move_leader",
         "move_leader_min_stall", "auto_disalarm", "disalarm_threshold", "min_interval",
-        "nospace_bypasses_min_interval", "continue_on_error", "wait_between_defrags", "dry_run",
-        "consistency_check", "pause_file", "maintenance_windows"}},
+        "nospace_bypasses_min_interval", "defrag_during_version_change", "continue_on_error",
+        "wait_between_defrags", "dry_run", "consistency_check", "pause_file",
+        "maintenance_windows"}},
       {"lock", {"prefix", "ttl"}},
       {"http",
        {"listen", "cert", "key", "client_ca", "webhook_token_file", "webhook_matchers",
@@ -564,6 +565,9 @@ class Loader {
     if (auto d = duration(t, S, "min_interval", 0s, 720h)) p.min_interval = *d;
     if (auto b = boolean(t, S, "nospace_bypasses_min_interval")) {
       p.nospace_bypasses_min_interval = *b;
+    }
+    if (auto b = boolean(t, S, "defrag_during_version_change")) {
+      p.defrag_during_version_change = *b;
     }
     if (auto b = boolean(t, S, "continue_on_error")) p.continue_on_error = *b;
     if (auto d = duration(t, S, "wait_between_defrags", 0s, 1h)) p.wait_between_defrags = *d;

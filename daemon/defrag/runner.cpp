@@ -7,6 +7,7 @@
 
 #include "common/bytes.h"
 #include "common/duration.h"
+#include "defrag/versions.h"
 #include "etcd/endpoint.h"
 
 namespace edd::defrag {
@@ -411,6 +412,8 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
     return abort(why);
   }
   if (gate.nospace_active) say_("NOSPACE alarm is active: the cluster refuses writes");
+  // etcd-defrag goes on in these cases, and so does the CLI; the daemon decides before it starts.
+  for (const auto& line : version_warnings(ctx.view)) say_("WARNING: " + line);
 
   const auto plan = make_plan(ctx.view, rule_, PlanPolicy{options_.exclude_localhost});
   for (const auto& p : plan) {

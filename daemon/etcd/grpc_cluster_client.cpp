@@ -373,6 +373,9 @@ Result<MemberStatus> GrpcClusterClient::status(const std::string& endpoint) {
   st.db_size = resp.dbsize();
   st.db_size_in_use = resp.dbsizeinuse();
   st.db_size_quota = resp.dbsizequota();
+  st.storage_version = resp.storageversion();
+  st.downgrade_enabled = resp.downgradeinfo().enabled();
+  st.downgrade_target_version = resp.downgradeinfo().targetversion();
   st.raft_term = resp.raftterm();
   st.raft_index = resp.raftindex();
   st.raft_applied_index = resp.raftappliedindex();

@@ -36,6 +36,9 @@ struct MemberStatus {
   std::int64_t db_size = 0;
   std::int64_t db_size_in_use = 0;
   std::int64_t db_size_quota = 0;  // StatusResponse.dbSizeQuota: etcd 3.6+, 0 before
+  std::string storage_version;     // etcd 3.6+
+  bool downgrade_enabled = false;  // StatusResponse.downgradeInfo: etcd 3.6+
+  std::string downgrade_target_version;
   std::uint64_t raft_term = 0;
   std::uint64_t raft_index = 0;
   std::uint64_t raft_applied_index = 0;

@@ -13,6 +13,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "defrag/versions.h"
+
 namespace edd::metrics {
 namespace {
 
@@ -89,6 +91,8 @@ struct DaemonMetrics::Impl {
   Family<Gauge>& alarm_active;
   Family<Gauge>& rule_match;
   Family<Gauge>& quota_source;
+  Family<Gauge>& known_defrag_bug;
+  Family<Gauge>& version_change;
 
   Family<Counter>& runs;
   Family<Counter>& member_defrags;
@@ -138,6 +142,14 @@ DaemonMetrics::Impl::Impl(const std::string& version)
           *registry, "etcd_defragd_member_quota_source",
           "Always 1; the label source says where db_quota_bytes came from: status (etcd "
           "3.6+), metrics (etcd_server_quota_backend_bytes) or flag (configured).")),
+      known_defrag_bug(family<Gauge>(
+          *registry, "etcd_defragd_member_known_defrag_bug",
+          "1 per known defragmentation bug of the etcd release the member runs; the labels "
+          "issue and fixed_in name it and the first release without it.")),
+      version_change(family<Gauge>(
+          *registry, "etcd_defragd_version_change_in_progress",
+          "1 while an etcd upgrade (members on different minor versions) or downgrade is in "
+          "progress, by kind; the daemon starts no run meanwhile unless configured to.")),
       runs(family<Counter>(*registry, "etcd_defragd_runs_total",
                            "Defrag runs by what triggered them and their outcome.")),
       member_defrags(family<Counter>(
@@ -175,6 +187,9 @@ DaemonMetrics::Impl::Impl(const std::string& version)
     }
   }
   // The webhook's answers from zero too, so a single 401 shows in increase() (and alerts).
+  for (auto kind : {defrag::VersionChange::kUpgrade, defrag::VersionChange::kDowngrade}) {
+    version_change.Add({{"kind", defrag::version_change_name(kind)}});
+  }
   for (const char* code : {"200", "202", "400", "401", "404", "405", "413", "431", "500"}) {
     webhook_requests.Add({{"code", code}});
   }
@@ -249,6 +264,16 @@ void DaemonMetrics::update_members(const std::vector<etcd::MemberSnapshot>& memb
       m.set_member(m.db_quota_usage, labels, snap.quota_usage());
       m.set_member(m.quota_source, with("source", etcd::quota_source_name(snap.quota_source)), 1);
     }
+    for (const auto& bug : defrag::known_defrag_bugs(s.version)) {
+      Labels l = with("version", s.version);
+      l["issue"] = bug.issue;
+      l["fixed_in"] = bug.fixed_in;
+      m.set_member(m.known_defrag_bug, std::move(l), 1);
+    }
+  }
+  const auto change = defrag::detect_version_change(members).change;
+  for (auto kind : {defrag::VersionChange::kUpgrade, defrag::VersionChange::kDowngrade}) {
+    m.version_change.Add({{"kind", defrag::version_change_name(kind)}}).Set(change == kind ? 1 : 0);
   }
 
   for (auto it = m.member_series.begin(); it != m.member_series.end();) {

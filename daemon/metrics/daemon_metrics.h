@@ -28,6 +28,8 @@ struct MemberVerdict {
 // - etcd_defragd_member_quota_source{member,member_id,endpoint,source} = 1: which quota won
 //   (status, metrics or flag); a 2 GiB "flag" quota on etcd 3.4 may be a wrong guess.
 // - etcd_defragd_defrag_duration_seconds carries a `member` label, for per-member panels.
+// - etcd_defragd_member_known_defrag_bug{...,version,issue,fixed_in} = 1 per known defrag bug
+//   of the member's etcd release; etcd_defragd_version_change_in_progress{kind} = 0 or 1.
 // Members are identified by endpoint: a member gone from the view (removed, or its endpoint
 // changed) loses all its series; a member that stops answering keeps its labels (its last
 // known name and ID) with healthy=0 and alarms, and loses its size series until it answers.

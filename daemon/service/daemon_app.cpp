@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -106,6 +107,7 @@ LoopSettings loop_settings(const config::Config& c, const etcd::ClientOptions& c
   s.rule = c.policy.rule;
   s.min_interval = c.policy.min_interval;
   s.nospace_bypasses_min_interval = c.policy.nospace_bypasses_min_interval;
+  s.defrag_during_version_change = c.policy.defrag_during_version_change;
   s.last_run_key = last_run_key(c.lock.prefix);
   s.lock_ttl = c.lock.ttl;
   const config::RunSettings r = config::run_settings(c);
@@ -148,6 +150,10 @@ class Observer final : public LoopObserver {
     std::function<void()> notify;
     {
       std::lock_guard l(mu_);
+      // A known defrag bug or a version change is said once, when it first shows.
+      for (const auto& line : view.version_warnings) {
+        if (warned_.insert(line).second) log_.warn(line);
+      }
       last_poll_ = std::chrono::steady_clock::now();
       last_poll_ok_ = view.error.empty();
       notify = std::exchange(first_poll, nullptr);
@@ -187,6 +193,7 @@ class Observer final : public LoopObserver {
   mutable std::mutex mu_;
   std::optional<std::chrono::steady_clock::time_point> last_poll_;
   bool last_poll_ok_ = false;
+  std::set<std::string> warned_;
 };
 
 std::string status_json(const DaemonLoop& loop, milliseconds min_interval) {
@@ -201,6 +208,7 @@ std::string status_json(const DaemonLoop& loop, milliseconds min_interval) {
                    {"ruleReason", view.verdicts[i].reason}};
     if (m.status) {
       o["memberId"] = etcd::member_id_hex(m.status->member_id);
+      o["version"] = m.status->version;
       o["dbSize"] = m.status->db_size;
       o["dbSizeInUse"] = m.status->db_size_in_use;
       o["dbQuota"] = m.quota_bytes;
@@ -214,7 +222,12 @@ std::string status_json(const DaemonLoop& loop, milliseconds min_interval) {
   json::object out{{"members", std::move(members)},
                    {"nospace", view.nospace},
                    {"actor", loop.actor()},
-                   {"runPending", loop.run_pending()}};
+                   {"runPending", loop.run_pending()},
+                   {"versionChange", defrag::version_change_name(view.version_change.change)},
+                   {"versionChangeReason", view.version_change.reason}};
+  json::array warnings;
+  for (const auto& line : view.version_warnings) warnings.emplace_back(line);
+  out["warnings"] = std::move(warnings);
   if (auto last = loop.last_run()) {
     out["lastRun"] = json::object{{"time", last->unix_seconds},
                                   {"result", last->result},

@@ -39,6 +39,8 @@ std::string decision_name(Decision d) {
       return "not the actor";
     case Decision::kUnhealthy:
       return "waiting for a healthy cluster";
+    case Decision::kVersionChange:
+      return "waiting for the etcd version change to finish";
     case Decision::kRan:
       return "ran";
     case Decision::kPollFailed:
@@ -200,6 +202,8 @@ PollView DaemonLoop::poll() {
   bool answered = false;
   for (const auto& m : view.members) answered = answered || m.status.has_value();
   if (!answered) view.error = "no member answered";
+  view.version_change = defrag::detect_version_change(view.members);
+  view.version_warnings = defrag::version_warnings(view.members);
   return view;
 }
 
@@ -425,6 +429,15 @@ StepResult DaemonLoop::step() {
   if (auto sick = unhealthy_members(view); !sick.empty()) {
     if (actor == Actor::kFallback) sick += "; " + actor_why;
     return not_now(Decision::kUnhealthy, std::move(sick));
+  }
+  // A defrag in the middle of an upgrade or a downgrade adds a second change to a cluster that is
+  // already changing, and etcd's own procedure says to finish one first. NOSPACE included: the
+  // operator doing the upgrade is at the keyboard.
+  if (view.version_change.change != defrag::VersionChange::kNone &&
+      !s.defrag_during_version_change) {
+    return not_now(Decision::kVersionChange,
+                   view.version_change.reason +
+                       "; set policy.defrag_during_version_change = true to defragment anyway");
   }
   if (actor == Actor::kFallback) observer_.say(actor_why);
 

@@ -18,6 +18,7 @@
 #include "defrag/planner.h"
 #include "defrag/report.h"
 #include "defrag/runner.h"
+#include "defrag/versions.h"
 #include "etcd/cluster_client.h"
 #include "etcd/lock_client.h"
 #include "etcd/member_snapshot.h"
@@ -37,6 +38,7 @@ struct LoopSettings {
   defrag::RunOptions run;  // the hooks are set per run by the loop
   std::chrono::milliseconds min_interval{std::chrono::hours(1)};
   bool nospace_bypasses_min_interval = true;
+  bool defrag_during_version_change = false;
   std::string last_run_key = "/etcd-defragd/last-run";
   // The lease's TTL: with no successful keep-alive for this long the lock is no longer ours.
   std::chrono::seconds lock_ttl{60};
@@ -50,6 +52,8 @@ struct PollView {
   std::uint64_t local_member_id = 0;
   bool nospace = false;
   std::string error;  // why the poll failed (no member reachable, ...)
+  defrag::VersionChangeVerdict version_change;
+  std::vector<std::string> version_warnings;  // known defrag bugs and a version change
 };
 
 struct LastRun {
@@ -65,7 +69,8 @@ enum class Decision {
   kOutsideWindow,
   kCooldown,
   kNotActor,
-  kUnhealthy,  // the actor waits: a voter is down or unhealthy, a run would stop at its gate
+  kUnhealthy,      // the actor waits: a voter is down or unhealthy, a run would stop at its gate
+  kVersionChange,  // the actor waits: an etcd upgrade or downgrade is in progress
   kRan,
   kPollFailed
 };

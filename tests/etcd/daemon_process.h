@@ -24,8 +24,9 @@ struct DaemonSettings {
   std::string wait_between_defrags = "0s";
   std::string ttl = "10s";
   std::string move_leader = "false";
-  std::string http_extra;  // more lines for [http], e.g. webhook_token_file = "..."
-  std::string etcd_extra;  // more lines for [etcd], e.g. user and password_file
+  std::string http_extra;    // more lines for [http], e.g. webhook_token_file = "..."
+  std::string etcd_extra;    // more lines for [etcd], e.g. user and password_file
+  std::string policy_extra;  // more lines for [policy]
 };
 
 class DaemonProcess {
@@ -122,7 +123,8 @@ class DaemonProcess {
         << "min_interval = \"" << s.min_interval << "\"\n"
         << "wait_between_defrags = \"" << s.wait_between_defrags << "\"\n"
         << "move_leader = " << (s.move_leader == "auto" ? "\"auto\"" : s.move_leader) << "\n"
-        << "pause_file = \"" << pause_ << "\"\n\n"
+        << "pause_file = \"" << pause_ << "\"\n"
+        << s.policy_extra << "\n\n"
         << "[lock]\n"
         << "ttl = \"" << s.ttl << "\"\n\n"
         << "[http]\n"

@@ -237,7 +237,7 @@ CommandResult NetnsCluster::etcdctl(const std::vector<std::string>& args,
                                 etcd_release().etcdctl(),
                                 "--endpoints=" + (endpoints.empty() ? endpoints_csv() : endpoints)};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, kCommandTimeout, {{"ETCDCTL_API", "3"}}, stdin_data);
+  return run_command(argv, kCommandTimeout, {}, stdin_data);
 }
 
 Etcdctl NetnsCluster::etcdctl_fn() const {

@@ -41,13 +41,10 @@ void write_cluster_files(const EtcdCluster& cluster, Security security) {
   write_file(dir + "/endpoints", cluster.endpoints_csv() + "\n", 0644);
   std::string metrics;
   for (int i = 0; i < cluster.size(); ++i) metrics += (i > 0 ? "," : "") + cluster.metrics_url(i);
-  std::string env =
-      "export ETCDCTL_API=3\n"
-      "export ETCDCTL_ENDPOINTS=" +
-      shell_quote(cluster.endpoints_csv()) +
-      "\n"
-      "export EDD_ETCD_METRICS_URLS=" +
-      shell_quote(metrics) + "\n";
+  std::string env = "export ETCDCTL_ENDPOINTS=" + shell_quote(cluster.endpoints_csv()) +
+                    "\n"
+                    "export EDD_ETCD_METRICS_URLS=" +
+                    shell_quote(metrics) + "\n";
   if (security == Security::kTls) {
     env += "export ETCDCTL_CACERT=" + shell_quote(cluster.ca_file()) + "\n";
     env += "export ETCDCTL_CERT=" + shell_quote(cluster.client_cert_file()) + "\n";

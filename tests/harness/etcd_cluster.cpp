@@ -517,7 +517,8 @@ CommandResult EtcdCluster::etcdctl(const std::vector<std::string>& args,
     argv.push_back("--key=" + client_key_file_);
   }
   argv.insert(argv.end(), args.begin(), args.end());
-  std::map<std::string, std::string> env{{"ETCDCTL_API", "3"}};
+  // No ETCDCTL_API: v3 is etcdctl's default since 3.4, and 3.6+ warns about the variable.
+  std::map<std::string, std::string> env;
   // In the environment rather than --user, so the password is not on a command line.
   if (auth_enabled_) env["ETCDCTL_USER"] = "root:" + root_password_;
   return run_command(argv, kEtcdctlTimeout, env, stdin_data);

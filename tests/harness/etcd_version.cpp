@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,7 +27,10 @@ std::string env_or(const char* name, const std::string& fallback) {
 EtcdRelease resolve(const std::string& requested) {
   EtcdRelease release;
   release.requested = requested;
-  release.dir = etcd_cache_dir() + "/etcd-" + requested;
+  // A line ("3.6") is a link to the release the install script pins; an exact version has its own
+  // directory.
+  const bool exact = std::count(requested.begin(), requested.end(), '.') == 2;
+  release.dir = etcd_cache_dir() + (exact ? "/etcd-v" : "/etcd-") + requested;
   if (!fs::exists(release.etcd()) || !fs::exists(release.etcdctl())) {
     throw std::runtime_error("edd::test: etcd " + requested + " is not installed in " +
                              release.dir + "; run scripts/install-etcd-versions.sh");

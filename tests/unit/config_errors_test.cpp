@@ -71,6 +71,7 @@ TEST_CASE("a config reports a wrong type for every key, naming the key and the e
       {"policy", "min_interval", "3600",
        "expected a duration string such as \"30s\", got an integer"},
       {"policy", "nospace_bypasses_min_interval", "0", "expected true or false, got an integer"},
+      {"policy", "defrag_during_version_change", "\"yes\"", "expected true or false, got a string"},
       {"policy", "continue_on_error", "\"no\"", "expected true or false, got a string"},
       {"policy", "wait_between_defrags", "0",
        "expected a duration string such as \"30s\", got an integer"},

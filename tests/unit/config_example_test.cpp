@@ -68,6 +68,7 @@ TEST_CASE("an empty config gives the documented defaults for every section") {
   CHECK(c.policy.disalarm_threshold == 0.9);
   CHECK(c.policy.min_interval == 1h);
   CHECK(c.policy.nospace_bypasses_min_interval);
+  CHECK_FALSE(c.policy.defrag_during_version_change);
   CHECK(c.policy.continue_on_error);
   CHECK(c.policy.wait_between_defrags == 0s);
   CHECK_FALSE(c.policy.dry_run);
@@ -118,6 +119,7 @@ auto_disalarm = false
 disalarm_threshold = 0.75
 min_interval = "0s"
 nospace_bypasses_min_interval = false
+defrag_during_version_change = true
 continue_on_error = false
 wait_between_defrags = "1m30s"
 dry_run = true
@@ -139,6 +141,7 @@ format = "json"
   CHECK(c.policy.pause_file == "/run/etcd-defragd/pause");
   CHECK(c.policy.min_interval == 0s);
   CHECK_FALSE(c.policy.nospace_bypasses_min_interval);
+  CHECK(c.policy.defrag_during_version_change);
   CHECK(c.lock.ttl == 120s);
   CHECK(c.lock.prefix == "/my/lock");
   CHECK(c.log.level == LogLevel::kDebug);

@@ -41,6 +41,8 @@ struct FakeMember {
   std::optional<std::int64_t> db_size_after;         // default: db_size_in_use
   std::optional<std::int64_t> db_size_in_use_after;  // default: db_size_in_use
   std::int64_t db_size_quota = 0;                    // 0: etcd before 3.6 (not in Status)
+  std::string version = "3.5.17";                    // the server version Status reports
+  bool downgrade_enabled = false;                    // Status.downgradeInfo (etcd 3.6+)
 
   std::uint32_t hash = 0x5eed;                // what HashKV answers
   std::optional<std::uint64_t> sees_leader;   // Status's leader as this member sees it; default:
@@ -107,6 +109,11 @@ class FakeCluster final : public etcd::ClusterClient {
   void make_unreachable(const std::string& endpoint) { unreachable_after(endpoint, 0); }
   void unreachable_after(const std::string& endpoint, int calls) {
     fail_after("*", endpoint, calls, refused(endpoint, "connect"));
+  }
+  // The member restarts on another etcd release (a rolling upgrade step).
+  void set_version(const std::string& endpoint, const std::string& version) {
+    std::lock_guard lock(mu_);
+    find(endpoint)->version = version;
   }
   // Forgets every scripted failure of the endpoint.
   void heal(const std::string& endpoint) {
@@ -209,7 +216,9 @@ class FakeCluster final : public etcd::ClusterClient {
       st.cluster_id = kClusterId;
       st.member_id = m.id;
       st.leader_id = m.sees_leader.value_or(leader_id_);
-      st.version = "3.5.17";
+      st.version = m.version;
+      st.downgrade_enabled = m.downgrade_enabled;
+      st.downgrade_target_version = m.downgrade_enabled ? "3.5.0" : "";
       st.db_size = m.db_size;
       st.db_size_in_use = m.db_size_in_use;
       st.db_size_quota = m.db_size_quota;

@@ -369,3 +369,35 @@ TEST_CASE("metrics serialize safely while another thread adds and removes member
   CHECK(mentions(m.serialize(), "endpoint=\"http://m5:2379\""));
   CHECK_FALSE(mentions(m.serialize(), "endpoint=\"http://m4:2379\""));
 }
+
+TEST_CASE("metrics name each member's known defrag bugs and a version change in progress") {
+  DaemonMetrics m("1.0");
+  auto a = member("a", 0xa, "http://a:2379", 100, 50, 0xa);
+  auto b = member("b", 0xb, "http://b:2379", 100, 50, 0xa);
+  a.status->version = "3.6.4";
+  b.status->version = "3.6.16";
+  m.update_members({a, b}, {MemberVerdict{true, false}, MemberVerdict{true, false}});
+  std::string text = m.serialize();
+  INFO(text);
+  CHECK(
+      value_of(text, series("etcd_defragd_member_known_defrag_bug", {{"member", "a"},
+                                                                     {"member_id", "a"},
+                                                                     {"endpoint", "http://a:2379"},
+                                                                     {"version", "3.6.4"},
+                                                                     {"issue", "etcd#20653"},
+                                                                     {"fixed_in", "3.6.5"}})) == 1);
+  CHECK_FALSE(mentions(text, "etcd_defragd_member_known_defrag_bug{endpoint=\"http://b:2379\""));
+  CHECK(value_of(text, series("etcd_defragd_version_change_in_progress", {{"kind", "upgrade"}})) ==
+        0);
+  CHECK(value_of(text,
+                 series("etcd_defragd_version_change_in_progress", {{"kind", "downgrade"}})) == 0);
+
+  // b on another minor version: an upgrade in progress; a upgraded past the bug: series gone.
+  a.status->version = "3.6.16";
+  b.status->version = "3.7.3";
+  m.update_members({a, b}, {MemberVerdict{true, false}, MemberVerdict{true, false}});
+  text = m.serialize();
+  CHECK_FALSE(mentions(text, "etcd_defragd_member_known_defrag_bug{"));
+  CHECK(value_of(text, series("etcd_defragd_version_change_in_progress", {{"kind", "upgrade"}})) ==
+        1);
+}

@@ -40,7 +40,8 @@ rule::Rule rule(std::string_view text) {
 // One daemon: its loop, its lock, its clocks; several may share one cluster and lock store.
 struct Daemon {
   Daemon(FakeCluster& cluster, FakeLockClient& store, const std::string& local,
-         std::string rule_text = "dbSizeFree > 50*1000*1000")
+         std::string rule_text = "dbSizeFree > 50*1000*1000",
+         const std::function<void(LoopSettings&)>& tweak = {})
       : lock(store, lock_options(local)) {
     LoopSettings s;
     s.seeds = {kEtcd1, kEtcd2, kEtcd3};
@@ -50,6 +51,7 @@ struct Daemon {
     s.rule = rule(rule_text);
     s.min_interval = std::chrono::hours(1);
     s.run.catch_up_timeout = std::chrono::seconds(5);
+    if (tweak) tweak(s);
     LoopHooks hooks;
     hooks.paused = [this] { return paused; };
     hooks.in_window = [this](std::chrono::system_clock::time_point) { return in_window; };
@@ -374,4 +376,54 @@ TEST_CASE(
   CHECK(low.loop->step().decision == Decision::kRan);
   CHECK(acting_lines() == 1);
   CHECK(low.observer.runs == std::vector<std::string>{"nospace:success"});
+}
+
+TEST_CASE("loop: mid-upgrade the actor starts no run and says why, then runs once it is over") {
+  auto members = three_members();
+  members[2].version = "3.6.16";
+  FakeCluster cluster(members, 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  for (int poll = 0; poll < 2; ++poll) {
+    const StepResult r = d.loop->step();
+    CHECK(r.decision == Decision::kVersionChange);
+    CHECK_THAT(r.reason, Catch::StartsWith("members run different etcd versions (an upgrade is "
+                                           "in progress): "));
+    CHECK_THAT(r.reason,
+               Catch::EndsWith("; set policy.defrag_during_version_change = true to defragment "
+                               "anyway"));
+  }
+  CHECK(d.loop->last_view().version_change.change == defrag::VersionChange::kUpgrade);
+  CHECK(d.observer.runs.empty());
+  CHECK(cluster.events_starting_with("defragment").empty());
+
+  cluster.set_version(kEtcd1, "3.6.16");
+  cluster.set_version(kEtcd2, "3.6.16");
+  CHECK(d.loop->step().decision == Decision::kRan);
+  CHECK(d.observer.runs == std::vector<std::string>{"rule:success"});
+}
+
+TEST_CASE("loop: a downgrade in progress holds even NOSPACE's run") {
+  auto members = three_members();
+  for (auto& m : members) m.version = "3.6.16";
+  members[0].downgrade_enabled = true;
+  FakeCluster cluster(members, 1);
+  cluster.raise_alarm(members[1].id, etcd::AlarmType::kNoSpace);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  const StepResult r = d.loop->step();
+  CHECK(r.decision == Decision::kVersionChange);
+  CHECK_THAT(r.reason, Catch::StartsWith("a downgrade to 3.5.0 is in progress"));
+  CHECK(cluster.events_starting_with("defragment").empty());
+}
+
+TEST_CASE("loop: with defrag_during_version_change the actor runs mid-upgrade") {
+  auto members = three_members();
+  members[0].version = "3.6.16";
+  FakeCluster cluster(members, 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1, "dbSizeFree > 50*1000*1000",
+           [](LoopSettings& s) { s.defrag_during_version_change = true; });
+  CHECK(d.loop->step().decision == Decision::kRan);
+  CHECK(cluster.events_starting_with("defragment").size() == 3);
 }
