@@ -35,5 +35,5 @@ install_packages() {
 
 install_packages
 # etcd 3.5, 3.6 and 3.7 from the etcd Go modules and the reference etcd-defrag, into a cache
-# outside the source tree (a no-op once built).
-"$(dirname "$0")/install-etcd-versions.sh"
+# outside the source tree (a no-op once built); only the versions named, if any (the demo's).
+"$(dirname "$0")/install-etcd-versions.sh" "$@"
