@@ -10,6 +10,10 @@ cmake=${CMAKE:-cmake}
 cpack=${CPACK:-cpack}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+# One build at a time in DIR: scripts/test.sh starts one in the background and the system test
+# asks for the .deb again; the second waits, then finds nothing to rebuild.
+exec 9>"$dir/.build-deb.lock"
+flock 9
 "$cmake" -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETCD_DEFRAGD_TESTS=OFF \
   -DETCD_DEFRAGD_SANITIZE=OFF >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log" >&2; exit 1; }
 "$cmake" --build "$dir" -j"$(nproc)" --target etcd-defragd >"$dir/build.log" 2>&1 ||

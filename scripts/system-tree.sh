@@ -12,6 +12,11 @@ tree=${EDD_SYSTEM_TREE:-${HOME:-/root}/.cache/etcd-defragd/debootstrap-bookworm}
 # Bumped when the contents below change, so an old cache is rebuilt rather than used.
 stamp_text="edd-system-tree v1: bookworm minbase + systemd systemd-sysv"
 
+mkdir -p "$(dirname "$tree")"
+# One builder at a time (scripts/test.sh starts one in the background, the system test asks too);
+# the second waits and then finds the tree made.
+exec 9>"$tree.lock"
+flock 9
 if [ "${1:-}" = --rebuild ]; then
   rm -rf "$tree"
 elif [ $# -gt 0 ]; then
@@ -45,7 +50,6 @@ if [ -z "$mirror" ]; then
 fi
 
 rm -rf "$tree.partial"
-mkdir -p "$(dirname "$tree")"
 echo "system-tree.sh: debootstrap bookworm from $mirror into $tree (once; about 1-2 min)" >&2
 start=$SECONDS
 if ! debootstrap --variant=minbase --include=systemd,systemd-sysv bookworm "$tree.partial" \

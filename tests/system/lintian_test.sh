@@ -7,13 +7,13 @@
 #     watchdog, hardening); there is no sysvinit script on purpose.
 #   spelling-error-in-binary matchin: a false positive: the compiler merged two string literals
 #     ("... without a matching '('") in .rodata and lintian reads across them.
-# Usage: lintian_test.sh DEB_DIR   (DEB_DIR holds etcd-defragd_*.deb, from scripts/build-deb.sh)
+# Usage: lintian_test.sh SOURCE_DIR DEB_BUILD_DIR
+#   the .deb comes from `scripts/build-deb.sh DEB_BUILD_DIR` (built there unless up to date)
 set -euo pipefail
 command -v lintian >/dev/null || { echo "FAIL: lintian not installed (scripts/install-deps.sh)"; exit 1; }
-debs=("$1"/etcd-defragd_*.deb)
-[ -f "${debs[0]}" ] || { echo "FAIL: no etcd-defragd_*.deb in $1 (scripts/build-deb.sh)"; exit 1; }
-out=$(lintian -I --pedantic "${debs[0]}" 2>&1 | grep -v 'running with root privileges' || true)
-echo "lintian -I --pedantic $(basename "${debs[0]}"):"
+deb=$("$1/scripts/build-deb.sh" "$2") || { echo "FAIL: scripts/build-deb.sh $2"; exit 1; }
+out=$(lintian -I --pedantic "$deb" 2>&1 | grep -v 'running with root privileges' || true)
+echo "lintian -I --pedantic $(basename "$deb"):"
 echo "${out:-  (nothing)}"
 explained='^I: etcd-defragd: (binary-has-unneeded-section|hardening-no-bindnow|'
 explained+='hardening-no-fortify-functions|package-supports-alternative-init-but-no-init\.d-script|'

@@ -18,12 +18,13 @@
 # Everything it makes (container, cgroups, cluster, temporary directory) is removed on exit,
 # processes by PID. Exit 77 (skipped) only where this machine cannot boot a container.
 #
-# Usage: system_test.sh SOURCE_DIR DEB_DIR EDD_TESTCLUSTER
-#   DEB_DIR holds etcd-defragd_*.deb (scripts/build-deb.sh DEB_DIR makes it)
+# Usage: system_test.sh SOURCE_DIR DEB_BUILD_DIR EDD_TESTCLUSTER
+#   the .deb comes from `scripts/build-deb.sh DEB_BUILD_DIR` (built there unless up to date), the
+#   Debian tree from scripts/system-tree.sh (made once, cached).
 set -euo pipefail
 
 src=$1
-debdir=$2
+deb_build=$2
 testcluster=$3
 start_s=$SECONDS
 failures=0
@@ -45,17 +46,8 @@ done
 unshare --mount --pid --uts --ipc --fork true 2>/dev/null ||
   skip "new mount/PID/UTS/IPC namespaces are not allowed here (an unprivileged container?)"
 [ -x "$testcluster" ] || { echo "FAIL: $testcluster not built"; exit 1; }
-debs=("$debdir"/etcd-defragd_*.deb)
-[ -f "${debs[0]}" ] || { echo "FAIL: no etcd-defragd_*.deb in $debdir (scripts/build-deb.sh)"; exit 1; }
-deb=${debs[0]}
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/edd-system-test.XXXXXX")
 name=edd-sys-$$
-cluster_pid=""
-nspawn_pid=""
-ct_pid=""
 cg_dirs=()
-
 # Our own cgroup in each hierarchy systemd-nspawn uses (the unified one and, on a legacy or
 # hybrid host, name=systemd): --keep-unit makes nspawn put the container under the cgroup it runs
 # in, and the directories it creates there (payload/, supervisor/) outlive it.
@@ -72,6 +64,16 @@ for line in $(cat /proc/self/cgroup); do
   cg_dirs+=("$mnt${path%/}/$name")
 done
 [ ${#cg_dirs[@]} -gt 0 ] || skip "no cgroup2 or name=systemd hierarchy mounted"
+say "the release .deb (scripts/build-deb.sh $deb_build) and the Debian tree (scripts/system-tree.sh)"
+deb=$("$src/scripts/build-deb.sh" "$deb_build") || { echo "FAIL: scripts/build-deb.sh"; exit 1; }
+tree=$("$src/scripts/system-tree.sh") || { echo "FAIL: scripts/system-tree.sh"; exit 1; }
+echo "$(basename "$deb") and $tree ready after $((SECONDS - start_s)) s"
+start_s=$SECONDS  # the test proper, from here
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/edd-system-test.XXXXXX")
+cluster_pid=""
+nspawn_pid=""
+ct_pid=""
 
 cleanup() {
   local code=$?
@@ -163,7 +165,6 @@ echo "dbSize per member before: $sizes_before"
 
 # ---- the container
 say "boot systemd in a copy of the cached Debian 12 tree"
-tree=$("$src/scripts/system-tree.sh")
 cp -a --reflink=auto "$tree" "$tmp/root"
 cp "$deb" "$tmp/root/root/"
 apt_cache=${EDD_SYSTEM_APT_CACHE:-${HOME:-/root}/.cache/etcd-defragd/apt-archives}
