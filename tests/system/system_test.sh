@@ -64,13 +64,32 @@ for line in $(cat /proc/self/cgroup); do
   cg_dirs+=("$mnt${path%/}/$name")
 done
 [ ${#cg_dirs[@]} -gt 0 ] || skip "no cgroup2 or name=systemd hierarchy mounted"
+# A run killed outright (SIGKILL, so no cleanup) leaves its cgroups, perhaps with a container in
+# them: remove those whose test process is gone, their processes first, by PID.
+for d in "${cg_dirs[@]}"; do
+  for old in "$(dirname "$d")"/edd-sys-*; do
+    [ -d "$old" ] || continue
+    kill -0 "${old##*-}" 2>/dev/null && continue
+    for pid in $(find "$old" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+      kill -KILL "$pid" 2>/dev/null || true
+    done
+    sleep 0.2
+    find "$old" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+done
 say "the release .deb (scripts/build-deb.sh $deb_build) and the Debian tree (scripts/system-tree.sh)"
 deb=$("$src/scripts/build-deb.sh" "$deb_build") || { echo "FAIL: scripts/build-deb.sh"; exit 1; }
 tree=$("$src/scripts/system-tree.sh") || { echo "FAIL: scripts/system-tree.sh"; exit 1; }
 echo "$(basename "$deb") and $tree ready after $((SECONDS - start_s)) s"
 start_s=$SECONDS  # the test proper, from here
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/edd-system-test.XXXXXX")
+# Also the temporary directory (a 200 MB copy of the tree) of a run that was killed outright.
+for old in "${TMPDIR:-/tmp}"/edd-system-test.*.*; do
+  [ -d "$old" ] || continue
+  owner=${old#*/edd-system-test.}
+  kill -0 "${owner%%.*}" 2>/dev/null || rm -rf --one-file-system "$old"
+done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/edd-system-test.$$.XXXXXX")
 cluster_pid=""
 nspawn_pid=""
 ct_pid=""
@@ -116,6 +135,7 @@ cleanup() {
   exit "$code"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT  # ctest's timeout, ^C: through cleanup too
 
 # Runs a command in the container as its root, with no stdin (CI has none either).
 ct() { nsenter -t "$ct_pid" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@" </dev/null; }
@@ -179,18 +199,21 @@ for d in "${cg_dirs[@]}"; do mkdir -p "$d"; done
 ) >"$tmp/console.log" 2>&1 </dev/null &
 nspawn_pid=$!
 for _ in $(seq 1 100); do
+  # The container's PID 1 once it is systemd: before that, nspawn's child is still setting up
+  # the namespaces, and commands entered there see a half-made container.
   ct_pid=$(pgrep -P "$nspawn_pid" | head -n 1 || true)
-  [ -n "$ct_pid" ] && break
+  [ -n "$ct_pid" ] && [ "$(cat "/proc/$ct_pid/comm" 2>/dev/null)" = systemd ] && break
+  ct_pid=""
   kill -0 "$nspawn_pid" 2>/dev/null || break
   sleep 0.1
 done
 [ -n "$ct_pid" ] || { echo "FAIL: systemd-nspawn did not start a container"; exit 1; }
-# Until systemd listens on its private socket, systemctl cannot reach it ("Failed to connect").
+# Until systemd listens on its private socket, systemctl cannot reach it ("Failed to connect",
+# or "offline").
 state=""
 for _ in $(seq 1 100); do
   state=$(ct timeout 60 systemctl is-system-running --wait 2>/dev/null || true)
-  [ -n "$state" ] && break
-  sleep 0.1
+  case $state in "" | offline) sleep 0.1 ;; *) break ;; esac
 done
 echo "container booted: $state (systemd $(ct systemctl --version | head -n 1 | awk '{print $2}'))"
 case $state in running | degraded) ;; *) echo "FAIL: container did not boot: '$state'"; exit 1 ;; esac
