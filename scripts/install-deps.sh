@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev catch2 libsystemd-dev
   etcd-server etcd-client openssl curl clang-format systemd dpkg-dev file
   prometheus prometheus-alertmanager jq gnuplot-nox wrk clang libclang-rt-dev
+  debootstrap systemd-container lintian
 )
 
 missing=()

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Command (2) of the README, and CI (.ci/run): installs what is needed and runs the whole suite.
-#   1. every ctest label (unit, etcd, compat, e2e, faults, soak) on an AddressSanitizer + UBSan
-#      build (build-asan) against etcd 3.6, then the etcd label again against 3.4, 3.5 and 3.7
-#      (EDD_ETCD_VERSION, tests/harness/etcd_version.h); a sanitizer report from any process
-#      fails the run;
+#   1. every ctest label (unit, etcd, compat, e2e, faults, soak, system) on an AddressSanitizer +
+#      UBSan build (build-asan) against etcd 3.6, then the etcd label again against 3.4, 3.5 and
+#      3.7 (EDD_ETCD_VERSION, tests/harness/etcd_version.h); a sanitizer report from any process
+#      fails the run; label system builds its own plain .deb (build-asan/system-deb) and boots it
+#      under systemd in a container;
 #   2. the unit tests on a ThreadSanitizer build (build-tsan);
 #   3. each libFuzzer target for FUZZ_SECONDS (default 60) seconds (build-fuzz).
 # Steps 2 and 3 run at the lowest CPU priority while step 1's cluster tests run: those mostly
@@ -26,8 +27,17 @@ nice -n 19 scripts/test-sanitizers.sh thread >build-tsan/test.log 2>&1 &
 tsan=$!
 nice -n 19 scripts/test-fuzz.sh >build-fuzz/test.log 2>&1 &
 fuzz=$!
+# What the system tests (registered last) need, made meanwhile: the release .deb and the cached
+# Debian tree. The tests ask again and only wait if this is not done; their verdict is the one.
+(
+  nice -n 19 scripts/build-deb.sh build-asan/system-deb &
+  scripts/system-tree.sh >/dev/null &
+  wait
+) >build-asan/system-prep.log 2>&1 &
+system_prep=$!
 status=0
 scripts/test-sanitizers.sh address -LE unit || status=1
+wait "$system_prep" || true
 for version in $EDD_EXTRA_ETCD_VERSIONS; do
   echo "== the etcd label on etcd $version"
   EDD_ETCD_VERSION=$version scripts/test-sanitizers.sh address -L '^etcd$' || status=1

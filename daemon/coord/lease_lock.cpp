@@ -1,6 +1,7 @@
 #include "coord/lease_lock.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace edd::coord {
 namespace {
@@ -44,9 +45,40 @@ std::string LeaseLock::key() const {
   return key_;
 }
 
+std::vector<std::int64_t> LeaseLock::take_revoked() {
+  std::lock_guard lock(mu_);
+  return std::exchange(revoked_, {});
+}
+
+void LeaseLock::reclaim_previous_incarnation(const std::vector<std::string>& endpoints) {
+  {
+    std::lock_guard lock(mu_);
+    if (reclaimed_ || !options_.reclaim_previous_incarnation || options_.identity.empty()) return;
+  }
+  auto keys = first_answer(endpoints, "", [&](const std::string& ep) {
+    return client_.list_prefix(ep, options_.prefix + "/", 0);
+  });
+  if (!keys) return;  // looked for again at the next campaign
+  const std::int64_t mine = lease_id();
+  std::vector<std::int64_t> revoked;
+  for (const auto& kv : *keys) {
+    // Only our exact identity; a key without a lease cannot be one of ours.
+    if (kv.value != options_.identity || kv.lease == 0 || kv.lease == mine) continue;
+    auto r = first_answer(
+        endpoints, "", [&](const std::string& ep) { return client_.lease_revoke(ep, kv.lease); });
+    // A lease that expired meanwhile is gone anyway; any other failure: the TTL will do it.
+    if (r) revoked.push_back(kv.lease);
+  }
+  std::lock_guard lock(mu_);
+  reclaimed_ = true;
+  revoked_.insert(revoked_.end(), revoked.begin(), revoked.end());
+}
+
 Status LeaseLock::campaign(const std::vector<std::string>& endpoints) {
   std::int64_t lease = lease_id();
   if (lease == 0) {
+    // Before our own lease exists; works under NOSPACE too (LeaseRevoke is not refused).
+    reclaim_previous_incarnation(endpoints);
     auto granted = first_answer(endpoints, "", [&](const std::string& ep) {
       return client_.lease_grant(ep, options_.ttl);
     });
@@ -104,16 +136,17 @@ Result<std::optional<std::string>> LeaseLock::holder(const std::vector<std::stri
   return std::optional<std::string>{oldest->front().value};
 }
 
-void LeaseLock::release(const std::vector<std::string>& endpoints) {
+bool LeaseLock::release(const std::vector<std::string>& endpoints) {
   std::int64_t lease = 0;
   {
     std::lock_guard lock(mu_);
     lease = lease_id_;
     lease_id_ = 0;
   }
-  if (lease == 0) return;
+  if (lease == 0) return false;
   (void)first_answer(endpoints, "",
                      [&](const std::string& ep) { return client_.lease_revoke(ep, lease); });
+  return true;
 }
 
 }  // namespace edd::coord

@@ -1,6 +1,7 @@
 #include "service/daemon_app.h"
 
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-id128.h>
 #include <unistd.h>
 
 #include <spdlog/sinks/stdout_sinks.h>
@@ -77,6 +78,27 @@ std::string hostname() {
   return buf;
 }
 
+// This host, stably across restarts and unlike hostnames unique: derived from /etc/machine-id
+// with an application key, as systemd asks (the machine ID itself is not to be exposed). ""
+// when there is no machine ID.
+std::string host_id() {
+  // Fixed for etcd-defragd (made with `systemd-id128 new`); changing it changes every identity.
+  constexpr sd_id128_t kApp =
+      SD_ID128_MAKE(72, 4a, 00, 92, c8, a0, 40, 76, 92, 6e, 5d, e6, 37, ba, 2b, f1);
+  sd_id128_t id;
+  if (sd_id128_get_machine_app_specific(kApp, &id) < 0) return "";
+  char text[SD_ID128_STRING_MAX];
+  return std::string(sd_id128_to_string(id, text)).substr(0, 16);
+}
+
+// Who this daemon is, in the lock's key and the last-run record: the hostname and local member
+// for people, the host ID so that a restarted daemon recognises its predecessor's key and never
+// another host's (two hosts may share a hostname and a local endpoint such as 127.0.0.1:2379).
+std::string daemon_identity(const config::Config& c) {
+  const std::string id = host_id();
+  return hostname() + " (" + c.etcd.local_endpoint + (id.empty() ? "" : ", host " + id) + ")";
+}
+
 metrics::RunTrigger metrics_trigger(Trigger t) {
   switch (t) {
     case Trigger::kWebhook:
@@ -103,7 +125,7 @@ LoopSettings loop_settings(const config::Config& c, const etcd::ClientOptions& c
   s.seeds = c.etcd.endpoints;
   s.cluster = c.etcd.cluster;
   s.local_endpoint = c.etcd.local_endpoint;
-  s.identity = hostname() + " (" + c.etcd.local_endpoint + ")";
+  s.identity = daemon_identity(c);
   s.rule = c.policy.rule;
   s.min_interval = c.policy.min_interval;
   s.nospace_bypasses_min_interval = c.policy.nospace_bypasses_min_interval;
@@ -289,6 +311,8 @@ int run_daemon(const std::string& config_path) {
   lock_options.prefix = cfg.lock.prefix;
   lock_options.ttl = cfg.lock.ttl;
   lock_options.identity = settings.identity;
+  // Only an identity with a host ID is this daemon's alone (see coord/lease_lock.h).
+  lock_options.reclaim_previous_incarnation = !host_id().empty();
   coord::LeaseLock lock(client, lock_options);
 
   std::mutex cfg_mu;  // guards cfg for the hooks (SIGHUP replaces it)
@@ -494,9 +518,9 @@ int run_daemon(const std::string& config_path) {
   io.run();
   worker.join();
   keeper.join();
-  loop.release_lock();
+  const bool held = loop.release_lock();
   metrics.set_lock_held(false);
-  log.info("stopped; lock released");
+  log.info(held ? "stopped; lock released" : "stopped (did not hold the lock)");
   return 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <future>
+#include <utility>
 
 #include "coord/fallback_actor.h"
 #include "etcd/cluster_view.h"
@@ -152,10 +153,10 @@ Status DaemonLoop::keep_alive() {
   return s;
 }
 
-void DaemonLoop::release_lock() {
+bool DaemonLoop::release_lock() {
   lock_.release(endpoints());
   std::lock_guard l(mu_);
-  lock_held_ = false;
+  return std::exchange(lock_held_, false);
 }
 
 PollView DaemonLoop::poll() {
@@ -213,6 +214,11 @@ DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
   // still grants leases.
   if (auto c = lock_.campaign(eps); !c && c.error().code != ErrorCode::kNoSpace) {
     observer_.say("lock: campaign failed: " + c.error().message);
+  }
+  for (const std::int64_t lease : lock_.take_revoked()) {
+    observer_.say("lock: revoked lease " + etcd::member_id_hex(static_cast<std::uint64_t>(lease)) +
+                  " held by a previous incarnation of this daemon (same identity); not waiting "
+                  "for its TTL");
   }
   auto owns = lock_.owns(eps);
   const bool held = owns && *owns;

@@ -160,9 +160,21 @@ check_entry() {  # path mode
 check_entry usr/bin/etcd-defragd -rwxr-xr-x
 check_entry usr/lib/systemd/system/etcd-defragd.service -rw-r--r--
 check_entry etc/etcd-defragd/etcd-defragd.toml -rw-r--r--
+check_entry usr/share/etcd-defragd/grafana/etcd-defragd.json -rw-r--r--
+check_entry usr/share/etcd-defragd/prometheus/etcd-defragd.rules.yml -rw-r--r--
+check_entry usr/share/etcd-defragd/alertmanager.example.yml -rw-r--r--
+check_entry usr/share/man/man1/etcd-defragd.1.gz -rw-r--r--
+check_entry usr/share/doc/etcd-defragd/copyright -rw-r--r--
+check_entry usr/share/doc/etcd-defragd/changelog.gz -rw-r--r--
 allowed="./ ./etc/ ./etc/etcd-defragd/ ./etc/etcd-defragd/etcd-defragd.toml ./usr/ ./usr/bin/
 ./usr/bin/etcd-defragd ./usr/lib/ ./usr/lib/systemd/ ./usr/lib/systemd/system/
-./usr/lib/systemd/system/etcd-defragd.service"
+./usr/lib/systemd/system/etcd-defragd.service ./usr/share/ ./usr/share/etcd-defragd/
+./usr/share/etcd-defragd/grafana/ ./usr/share/etcd-defragd/grafana/etcd-defragd.json
+./usr/share/etcd-defragd/prometheus/ ./usr/share/etcd-defragd/prometheus/etcd-defragd.rules.yml
+./usr/share/etcd-defragd/prometheus/etcd-defragd.rules.test.yml
+./usr/share/etcd-defragd/alertmanager.example.yml ./usr/share/man/ ./usr/share/man/man1/
+./usr/share/man/man1/etcd-defragd.1.gz ./usr/share/doc/ ./usr/share/doc/etcd-defragd/
+./usr/share/doc/etcd-defragd/copyright ./usr/share/doc/etcd-defragd/changelog.gz"
 extra=$(awk '{print $6}' "$tmp/contents" | grep -vxF -f <(tr ' ' '\n' <<<"$allowed") || true)
 [ -z "$extra" ] || fail "the .deb holds unexpected files: $extra"
 
@@ -177,7 +189,14 @@ for script in postinst prerm postrm; do
   fi
 done
 grep -q 'adduser --system' "$tmp/control/postinst" || fail "postinst creates no system user"
-if sed 's/#.*//' "$tmp/control/postinst" | grep -Eq 'systemctl.*\b(enable|start)\b'; then
+# Through deb-systemd-helper/-invoke (lintian: maintainer-script-calls-systemctl); only
+# `systemctl daemon-reload` is called directly, as dh_installsystemd does.
+for script in postinst prerm postrm; do
+  if sed 's/#.*//' "$tmp/control/$script" | grep -E '\bsystemctl\b' | grep -qv daemon-reload; then
+    fail "$script calls systemctl for more than daemon-reload"
+  fi
+done
+if sed 's/#.*//' "$tmp/control/postinst" | grep -Eq '(systemctl|deb-systemd-invoke) +(enable|start)\b'; then
   fail "postinst enables or starts the service; operators configure it first"
 fi
 

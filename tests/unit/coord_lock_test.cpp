@@ -111,6 +111,145 @@ TEST_CASE("coord: without any endpoint the lock says so") {
   CHECK(r.error().code == ErrorCode::kUnavailable);
 }
 
+// A daemon restarted by systemd (crash, watchdog) has the identity of the process it replaces:
+// same host ID, hostname and local member.
+LockOptions reclaiming(const std::string& who) {
+  LockOptions o = options(who);
+  o.reclaim_previous_incarnation = true;
+  return o;
+}
+
+const std::string kHostA = "cp-1 (127.0.0.1:2379, host aaaaaaaaaaaaaaaa)";
+const std::string kHostB = "cp-2 (127.0.0.1:2379, host bbbbbbbbbbbbbbbb)";
+
+TEST_CASE("coord: a restarted daemon revokes its predecessor's lease and owns the lock at once") {
+  FakeLockClient etcd;
+  std::int64_t old_lease = 0;
+  {
+    LeaseLock before(etcd, reclaiming(kHostA));
+    REQUIRE(before.campaign(kEndpoints));
+    REQUIRE(*before.owns(kEndpoints));
+    old_lease = before.lease_id();
+  }  // killed: no release, its lease lives on in etcd until its TTL
+  LeaseLock after(etcd, reclaiming(kHostA));
+  REQUIRE(after.campaign(kEndpoints));
+  CHECK(*after.owns(kEndpoints));
+  CHECK(after.lease_id() != old_lease);
+  CHECK(after.take_revoked() == std::vector<std::int64_t>{old_lease});
+  CHECK(after.take_revoked().empty());  // said once
+  CHECK(*etcd.lease_keep_alive("e1", old_lease) == 0);
+}
+
+TEST_CASE("coord: a restarted daemon never revokes another host's lease") {
+  FakeLockClient etcd;
+  LeaseLock b(etcd, reclaiming(kHostB));
+  REQUIRE(b.campaign(kEndpoints));
+  LeaseLock a(etcd, reclaiming(kHostA));
+  REQUIRE(a.campaign(kEndpoints));
+  CHECK_FALSE(*a.owns(kEndpoints));
+  CHECK(*b.owns(kEndpoints));
+  CHECK(a.take_revoked().empty());
+  CHECK(*etcd.lease_keep_alive("e1", b.lease_id()) > 0);
+}
+
+TEST_CASE("coord: same hostname and local endpoint on another host is not a predecessor") {
+  // Cloned hosts may share a hostname and every daemon may use 127.0.0.1:2379: the host ID
+  // alone tells them apart.
+  FakeLockClient etcd;
+  LeaseLock other(etcd, reclaiming("cp (127.0.0.1:2379, host 1111111111111111)"));
+  REQUIRE(other.campaign(kEndpoints));
+  LeaseLock me(etcd, reclaiming("cp (127.0.0.1:2379, host 2222222222222222)"));
+  REQUIRE(me.campaign(kEndpoints));
+  CHECK(*other.owns(kEndpoints));
+  CHECK_FALSE(*me.owns(kEndpoints));
+}
+
+TEST_CASE("coord: a predecessor queued behind another host is revoked; that host still owns") {
+  FakeLockClient etcd;
+  LeaseLock b(etcd, reclaiming(kHostB));
+  REQUIRE(b.campaign(kEndpoints));
+  std::int64_t old_lease = 0;
+  {
+    LeaseLock before(etcd, reclaiming(kHostA));
+    REQUIRE(before.campaign(kEndpoints));
+    old_lease = before.lease_id();
+  }
+  LeaseLock after(etcd, reclaiming(kHostA));
+  REQUIRE(after.campaign(kEndpoints));
+  CHECK(after.take_revoked() == std::vector<std::int64_t>{old_lease});
+  CHECK(*b.owns(kEndpoints));
+  CHECK_FALSE(*after.owns(kEndpoints));
+  CHECK(**after.holder(kEndpoints) == kHostB);
+}
+
+TEST_CASE("coord: without a host ID a restarted daemon revokes nothing and waits for the TTL") {
+  FakeLockClient etcd;
+  {
+    LeaseLock before(etcd, options(kHostA));
+    REQUIRE(before.campaign(kEndpoints));
+  }
+  LeaseLock after(etcd, options(kHostA));
+  REQUIRE(after.campaign(kEndpoints));
+  CHECK_FALSE(*after.owns(kEndpoints));
+  CHECK(after.take_revoked().empty());
+}
+
+TEST_CASE("coord: only a process's first campaign revokes, so two twins cannot flap forever") {
+  // Two live daemons with one identity (a misconfiguration): the second to start takes over
+  // once; the first, having lost its lease, campaigns again without revoking the second's.
+  FakeLockClient etcd;
+  LeaseLock first(etcd, reclaiming(kHostA));
+  REQUIRE(first.campaign(kEndpoints));
+  LeaseLock second(etcd, reclaiming(kHostA));
+  REQUIRE(second.campaign(kEndpoints));
+  CHECK(*second.owns(kEndpoints));
+  REQUIRE_FALSE(first.keep_alive(kEndpoints, ""));
+  REQUIRE(first.campaign(kEndpoints));
+  CHECK(first.take_revoked().empty());
+  CHECK(*second.owns(kEndpoints));
+}
+
+TEST_CASE("coord: under NOSPACE the predecessor's lease is still revoked; nobody holds the lock") {
+  // LeaseRevoke works under NOSPACE; LeaseGrant does not. With the stale key gone the
+  // no-write fallback actor can act at once instead of after the TTL.
+  FakeLockClient etcd;
+  {
+    LeaseLock before(etcd, reclaiming(kHostA));
+    REQUIRE(before.campaign(kEndpoints));
+  }
+  etcd.set_nospace(true);
+  LeaseLock after(etcd, reclaiming(kHostA));
+  auto refused = after.campaign(kEndpoints);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kNoSpace);
+  CHECK(after.take_revoked().size() == 1);
+  CHECK_FALSE(after.holder(kEndpoints)->has_value());
+}
+
+TEST_CASE("coord: a predecessor's keys are looked for again when etcd did not answer") {
+  FakeLockClient etcd;
+  {
+    LeaseLock before(etcd, reclaiming(kHostA));
+    REQUIRE(before.campaign(kEndpoints));
+  }
+  for (const auto& ep : kEndpoints) etcd.set_down(ep, true);
+  LeaseLock after(etcd, reclaiming(kHostA));
+  REQUIRE_FALSE(after.campaign(kEndpoints));
+  for (const auto& ep : kEndpoints) etcd.set_down(ep, false);
+  REQUIRE(after.campaign(kEndpoints));
+  CHECK(after.take_revoked().size() == 1);
+  CHECK(*after.owns(kEndpoints));
+}
+
+TEST_CASE("coord: release says whether there was a lease to revoke") {
+  FakeLockClient etcd;
+  LeaseLock a(etcd, options(kHostA));
+  CHECK_FALSE(a.release(kEndpoints));
+  REQUIRE(a.campaign(kEndpoints));
+  CHECK(a.release(kEndpoints));
+  CHECK_FALSE(a.release(kEndpoints));
+}
+
 TEST_CASE("coord: the fallback actor is the lowest healthy voter") {
   CHECK(fallback_actor({{30, true, false}, {10, true, false}, {20, true, false}}) == 10u);
   CHECK(fallback_actor({{30, true, false}, {10, false, false}, {20, true, false}}) == 20u);

@@ -55,6 +55,9 @@ class FakeLockClient final : public etcd::LockClient {
     {
       std::lock_guard l(mu_);
       if (auto e = refuse(ep, "revoke", false)) return *e;
+      if (leases_.count(lease) == 0) {
+        return make_error(ErrorCode::kNotFound, "etcdserver: requested lease not found");
+      }
     }
     expire(lease);
     return {};

@@ -40,9 +40,9 @@ rule::Rule rule(std::string_view text) {
 // One daemon: its loop, its lock, its clocks; several may share one cluster and lock store.
 struct Daemon {
   Daemon(FakeCluster& cluster, FakeLockClient& store, const std::string& local,
-         std::string rule_text = "dbSizeFree > 50*1000*1000",
+         std::string rule_text = "dbSizeFree > 50*1000*1000", bool reclaim = false,
          const std::function<void(LoopSettings&)>& tweak = {})
-      : lock(store, lock_options(local)) {
+      : lock(store, lock_options(local, reclaim)) {
     LoopSettings s;
     s.seeds = {kEtcd1, kEtcd2, kEtcd3};
     s.cluster = true;
@@ -58,9 +58,10 @@ struct Daemon {
     hooks.wall_now = [this] { return wall; };
     loop = std::make_unique<DaemonLoop>(cluster, store, lock, clock, hooks, s, observer);
   }
-  static coord::LockOptions lock_options(const std::string& who) {
+  static coord::LockOptions lock_options(const std::string& who, bool reclaim) {
     coord::LockOptions o;
     o.identity = who;
+    o.reclaim_previous_incarnation = reclaim;
     return o;
   }
   coord::LeaseLock lock;
@@ -422,8 +423,37 @@ TEST_CASE("loop: with defrag_during_version_change the actor runs mid-upgrade") 
   members[0].version = "3.6.16";
   FakeCluster cluster(members, 1);
   FakeLockClient store;
-  Daemon d(cluster, store, kEtcd1, "dbSizeFree > 50*1000*1000",
+  Daemon d(cluster, store, kEtcd1, "dbSizeFree > 50*1000*1000", false,
            [](LoopSettings& s) { s.defrag_during_version_change = true; });
   CHECK(d.loop->step().decision == Decision::kRan);
   CHECK(cluster.events_starting_with("defragment").size() == 3);
+
+TEST_CASE("loop: stopping says the lock was released only by the daemon that held it") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon a(cluster, store, kEtcd1, "dbSizeFree > 500*1000*1000");
+  Daemon b(cluster, store, kEtcd2, "dbSizeFree > 500*1000*1000");
+  REQUIRE(a.loop->step().decision == Decision::kIdle);
+  REQUIRE(b.loop->step().decision == Decision::kIdle);
+  CHECK_FALSE(b.loop->release_lock());  // it only waited behind a
+  CHECK(a.loop->release_lock());
+  CHECK_FALSE(a.loop->release_lock());
+}
+
+TEST_CASE("loop: a restarted daemon says it revoked its predecessor's lease and acts at once") {
+  FakeCluster cluster(stubborn_members(), 1);
+  FakeLockClient store;
+  {
+    Daemon before(cluster, store, kEtcd1, "dbSizeFree > 500*1000*1000", true);
+    REQUIRE(before.loop->step().decision == Decision::kIdle);
+    REQUIRE(before.observer.lock_changes == std::vector<bool>{true});
+  }  // killed by the watchdog: no release, its lease lives on in etcd
+  Daemon after(cluster, store, kEtcd1, "dbSizeFree > 50*1000*1000", true);
+  CHECK(after.loop->step().decision == Decision::kRan);
+  CHECK(after.observer.lock_changes == std::vector<bool>{true});
+  const auto& lines = after.observer.lines;
+  CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+          return l.find("revoked lease") != std::string::npos &&
+                 l.find("previous incarnation of this daemon") != std::string::npos;
+        }) == 1);
 }
