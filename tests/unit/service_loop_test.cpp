@@ -427,33 +427,34 @@ TEST_CASE("loop: with defrag_during_version_change the actor runs mid-upgrade") 
            [](LoopSettings& s) { s.defrag_during_version_change = true; });
   CHECK(d.loop->step().decision == Decision::kRan);
   CHECK(cluster.events_starting_with("defragment").size() == 3);
+}
 
-  TEST_CASE("loop: stopping says the lock was released only by the daemon that held it") {
-    FakeCluster cluster(three_members(), 1);
-    FakeLockClient store;
-    Daemon a(cluster, store, kEtcd1, "dbSizeFree > 500*1000*1000");
-    Daemon b(cluster, store, kEtcd2, "dbSizeFree > 500*1000*1000");
-    REQUIRE(a.loop->step().decision == Decision::kIdle);
-    REQUIRE(b.loop->step().decision == Decision::kIdle);
-    CHECK_FALSE(b.loop->release_lock());  // it only waited behind a
-    CHECK(a.loop->release_lock());
-    CHECK_FALSE(a.loop->release_lock());
-  }
+TEST_CASE("loop: stopping says the lock was released only by the daemon that held it") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon a(cluster, store, kEtcd1, "dbSizeFree > 500*1000*1000");
+  Daemon b(cluster, store, kEtcd2, "dbSizeFree > 500*1000*1000");
+  REQUIRE(a.loop->step().decision == Decision::kIdle);
+  REQUIRE(b.loop->step().decision == Decision::kIdle);
+  CHECK_FALSE(b.loop->release_lock());  // it only waited behind a
+  CHECK(a.loop->release_lock());
+  CHECK_FALSE(a.loop->release_lock());
+}
 
-  TEST_CASE("loop: a restarted daemon says it revoked its predecessor's lease and acts at once") {
-    FakeCluster cluster(stubborn_members(), 1);
-    FakeLockClient store;
-    {
-      Daemon before(cluster, store, kEtcd1, "dbSizeFree > 500*1000*1000", true);
-      REQUIRE(before.loop->step().decision == Decision::kIdle);
-      REQUIRE(before.observer.lock_changes == std::vector<bool>{true});
-    }  // killed by the watchdog: no release, its lease lives on in etcd
-    Daemon after(cluster, store, kEtcd1, "dbSizeFree > 50*1000*1000", true);
-    CHECK(after.loop->step().decision == Decision::kRan);
-    CHECK(after.observer.lock_changes == std::vector<bool>{true});
-    const auto& lines = after.observer.lines;
-    CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
-            return l.find("revoked lease") != std::string::npos &&
-                   l.find("previous incarnation of this daemon") != std::string::npos;
-          }) == 1);
-  }
+TEST_CASE("loop: a restarted daemon says it revoked its predecessor's lease and acts at once") {
+  FakeCluster cluster(stubborn_members(), 1);
+  FakeLockClient store;
+  {
+    Daemon before(cluster, store, kEtcd1, "dbSizeFree > 500*1000*1000", true);
+    REQUIRE(before.loop->step().decision == Decision::kIdle);
+    REQUIRE(before.observer.lock_changes == std::vector<bool>{true});
+  }  // killed by the watchdog: no release, its lease lives on in etcd
+  Daemon after(cluster, store, kEtcd1, "dbSizeFree > 50*1000*1000", true);
+  CHECK(after.loop->step().decision == Decision::kRan);
+  CHECK(after.observer.lock_changes == std::vector<bool>{true});
+  const auto& lines = after.observer.lines;
+  CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+          return l.find("revoked lease") != std::string::npos &&
+                 l.find("previous incarnation of this daemon") != std::string::npos;
+        }) == 1);
+}
