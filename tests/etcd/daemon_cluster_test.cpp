@@ -103,12 +103,16 @@ TEST_CASE("daemons: when the actor is killed mid-run another finishes, never two
   daemons[actor]->stop(SIGKILL);
 
   // The lease expires (10 s), another daemon takes the lock and defragments the rest.
-  REQUIRE(eventually(60s, [&] {
+  const bool finished = eventually(60s, [&] {
     for (const auto& st : cluster->endpoint_status()) {
       if (st.db_size_bytes > 8 * 1024 * 1024) return false;
     }
     return true;
-  }));
+  });
+  if (!finished) {
+    for (const auto& d : daemons) UNSCOPED_INFO("daemon log:\n" << d->log());
+  }
+  REQUIRE(finished);
   const auto order = defrag_order_from_logs(*cluster);  // checks that no defrags overlapped
   CHECK(std::set<int>(order.begin(), order.end()).size() == 3);
   const int next = lock_holder(daemons);
