@@ -78,7 +78,9 @@ int DefragCommand::run() const {
   if (skip_healthcheck_cluster_endpoints && !discovery_srv.empty()) {
     return usage("--skip-healthcheck-cluster-endpoints cannot be combined with --discovery-srv");
   }
-  if (!(disalarm_threshold > 0 && disalarm_threshold < 1)) {
+  // Like etcd-defrag, the threshold only matters (and is only checked) with --auto-disalarm: an
+  // ETCD_DEFRAG_DISALARM_THRESHOLD left in the environment must not break plain runs.
+  if (auto_disalarm && !(disalarm_threshold > 0 && disalarm_threshold < 1)) {
     return usage("--disalarm-threshold: must be between 0 and 1 (exclusive), got " +
                  std::to_string(disalarm_threshold));
   }
