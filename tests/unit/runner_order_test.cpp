@@ -266,7 +266,7 @@ TEST_CASE("a big member's defrag is given minutes, a small one's the command tim
   CHECK(fake.last_defrag_timeout(kEtcd3) == seconds(45));
 }
 
-TEST_CASE("a rule that cannot be evaluated skips the member and fails the run") {
+TEST_CASE("a rule that cannot be evaluated fails each member and the run, defragmenting none") {
   FakeCluster fake(three_members(), 1);
   TestRun t(fake);
   t.rule = parse_rule("dbSize % 0 == 1");
@@ -274,7 +274,7 @@ TEST_CASE("a rule that cannot be evaluated skips the member and fails the run") 
   CHECK(report.outcome == Outcome::kFailed);
   CHECK(report.exit_code() == 1);
   for (const auto& m : report.members) {
-    CHECK(m.result == MemberResult::kSkipped);
+    CHECK(m.result == MemberResult::kFailed);
     CHECK_THAT(m.message, Catch::Contains("zero"));
   }
   CHECK(fake.events_starting_with("defragment").empty());
