@@ -157,13 +157,15 @@ inline std::set<std::string> alarm_kinds(const EtcdCluster& c) {
 
 // Puts key twice; returns the first put's revision, which a compaction to the current revision
 // makes unreadable.
-inline std::int64_t put_marker(const EtcdCluster& c) {
-  auto revision = [&](const char* value) {
-    const auto v = parse_json(c.etcdctl_ok({"put", "/compat/marker", value, "-w", "json"}));
-    return v.at("header").at("revision").to_number<std::int64_t>();
+// Empty when the cluster refuses writes (NOSPACE).
+inline std::optional<std::int64_t> put_marker(const EtcdCluster& c) {
+  auto revision = [&](const char* value) -> std::optional<std::int64_t> {
+    const CommandResult r = c.etcdctl({"put", "/compat/marker", value, "-w", "json"});
+    if (r.exit_code != 0) return std::nullopt;
+    return parse_json(r.out).at("header").at("revision").to_number<std::int64_t>();
   };
-  const std::int64_t rev = revision("before");
-  revision("current");
+  const auto rev = revision("before");
+  if (!rev || !revision("current")) return std::nullopt;
   return rev;
 }
 
@@ -208,24 +210,37 @@ struct Case {
   std::string why;  // the README line's gist, for the report
   // Run before each tool (after the marker), e.g. stop a member, fill to NOSPACE.
   std::function<void(EtcdCluster&)> prepare;
+  // Arguments that depend on the prepared cluster (appended to args), e.g. a member's size.
+  std::function<std::vector<std::string>(EtcdCluster&)> more_args;
   // Run on this thread while the tool runs (with the number of defrag events before it).
   std::function<void(EtcdCluster&, std::size_t)> during;
 };
 
 // Runs one tool on the prepared cluster and reads what the user would see.
 inline Seen observe(EtcdCluster& c, Tool tool, const Case& k, int leader) {
-  const std::int64_t marker = put_marker(c);
-  if (k.prepare) k.prepare(c);
+  // The marker goes after the preparation (which may compact, as write_and_fragment does),
+  // or before it when the preparation leaves the cluster refusing writes.
+  std::optional<std::int64_t> marker = put_marker(c);
+  REQUIRE(marker);
+  if (k.prepare) {
+    k.prepare(c);
+    if (const auto after = put_marker(c)) marker = after;
+  }
+  std::vector<std::string> args = k.args;
+  if (k.more_args) {
+    const auto more = k.more_args(c);
+    args.insert(args.end(), more.begin(), more.end());
+  }
   REQUIRE(running_leader(c) == leader);
   const std::size_t before = c.defrag_events().size();
   const auto t0 = std::chrono::steady_clock::now();
   CommandResult r;
   if (k.during) {
-    auto fut = std::async(std::launch::async, [&] { return run_tool(tool, k.args, k.env); });
+    auto fut = std::async(std::launch::async, [&] { return run_tool(tool, args, k.env); });
     k.during(c, before);
     r = fut.get();
   } else {
-    r = run_tool(tool, k.args, k.env);
+    r = run_tool(tool, args, k.env);
   }
   const auto ran_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
@@ -236,7 +251,7 @@ inline Seen observe(EtcdCluster& c, Tool tool, const Case& k, int leader) {
   for (std::size_t i = before; i < events.size(); ++i) {
     if (events[i].msg == "starting defragment") s.order.push_back(events[i].member);
   }
-  s.compacted = !revision_readable(c, "/compat/marker", marker);
+  s.compacted = !revision_readable(c, "/compat/marker", *marker);
   s.alarms = alarm_kinds(c);
   s.leader_moved = running_leader(c) != leader;
   s.transcript = r.out + r.err;

@@ -60,6 +60,24 @@ std::function<void(EtcdCluster&, std::size_t)> stop_after_first_defrag(int membe
   };
 }
 
+// Fragments every member, then defragments `member` alone: its dbSize is now unlike the others'.
+std::function<void(EtcdCluster&)> make_sizes_differ(int member) {
+  return [member](EtcdCluster& c) {
+    c.write_and_fragment(2LL * 1024 * 1024);
+    c.etcdctl_ok({"defrag"}, c.client_endpoint(member));
+  };
+}
+
+// A rule that divides by zero on `member` only (both tools treat that as an evaluation error).
+// Only with --compaction=false: a compaction writes, which grows a just-defragmented file.
+std::function<std::vector<std::string>(EtcdCluster&)> rule_failing_on(int member) {
+  return [member](EtcdCluster& c) {
+    const auto size = c.endpoint_status(c.client_endpoint(member)).front().db_size_bytes;
+    return std::vector<std::string>{"--defrag-rule=1 / (dbSize - " + std::to_string(size) +
+                                    ") != 0"};
+  };
+}
+
 // The NOSPACE / auto-disalarm cases, the same on a plain and a TLS cluster.
 std::vector<Case> nospace_cases(const Roles& r, const std::vector<std::string>& base) {
   auto args = [&](std::vector<std::string> more) {
@@ -239,6 +257,17 @@ TEST_CASE(
        .why = "every voter is health-checked before each member: a member down stops the run, "
               "--continue-on-error only covers a failed defrag",
        .during = stop_after_first_defrag(r.f2)},
+      {.name = "a rule that fails on the first member, --continue-on-error=false",
+       .args = {"--endpoints=" + join({f1, f2, l}), "--compaction=false",
+                "--continue-on-error=false"},
+       .theirs = seen(1, {}, false),
+       .prepare = make_sizes_differ(r.f1),
+       .more_args = rule_failing_on(r.f1)},
+      {.name = "a rule that fails on the first member, --continue-on-error (default true)",
+       .args = {"--endpoints=" + join({f1, f2, l}), "--compaction=false"},
+       .theirs = seen(1, {r.f2, r.leader}, false),
+       .prepare = make_sizes_differ(r.f1),
+       .more_args = rule_failing_on(r.f1)},
       // Every flag's ETCD_DEFRAG_ variable (TLS, auth and auto-disalarm ones in their tests).
       {.name = "ETCD_DEFRAG_ENDPOINTS",
        .env = {{"ETCD_DEFRAG_ENDPOINTS", join({f1, f2})}},
