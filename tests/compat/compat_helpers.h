@@ -247,9 +247,16 @@ inline Seen observe(EtcdCluster& c, Tool tool, const Case& k, int leader) {
           .count();
   Seen s;
   s.exit_code = r.exit_code;
+  // One member at a time: each "starting" is followed by the same member's "finished".
   const auto events = c.defrag_events();
-  for (std::size_t i = before; i < events.size(); ++i) {
-    if (events[i].msg == "starting defragment") s.order.push_back(events[i].member);
+  for (std::size_t i = before; i < events.size(); i += 2) {
+    INFO(tool_name(tool) << ": defrag event " << i << ": m" << events[i].member << " "
+                         << events[i].msg);
+    REQUIRE(events[i].msg == "starting defragment");
+    REQUIRE(i + 1 < events.size());
+    REQUIRE(events[i + 1].msg == "finished defragment");
+    REQUIRE(events[i + 1].member == events[i].member);
+    s.order.push_back(events[i].member);
   }
   s.compacted = !revision_readable(c, "/compat/marker", *marker);
   s.alarms = alarm_kinds(c);
