@@ -27,8 +27,9 @@ int run_app(int argc, char** argv) {
       "defragment the cluster now, followers first and the leader last (a drop-in for "
       "etcd-defrag)");
   defrag.add_to(*defrag_app);
-  // etcd-defrag answers --version itself; so does our drop-in.
-  defrag_app->set_version_flag("--version", std::string(kVersion));
+  // etcd-defrag answers --version (and ETCD_DEFRAG_VERSION) itself; so does our drop-in.
+  defrag_app->set_version_flag("--version", std::string(kVersion))
+      ->envname(etcd_defrag_env("version"));
 
   std::string run_config = "/etc/etcd-defragd/etcd-defragd.toml";
   auto* run_app = app.add_subcommand(

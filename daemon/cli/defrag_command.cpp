@@ -39,7 +39,8 @@ void DefragCommand::add_to(CLI::App& app) {
       "expression deciding whether a member is defragmented, e.g. "
       "\"dbQuotaUsage > 0.8 || dbSizeFree > 200*1024*1024\"");
   flag("dry-run", dry_run, "check health, evaluate the rule and print the plan; change nothing");
-  flag("exclude-localhost", exclude_localhost, "do not defragment localhost endpoints");
+  flag("exclude-localhost", exclude_localhost,
+       "with --cluster, skip the members' localhost client URLs");
   flag("move-leader", move_leader,
        "move leadership to a defragmented, caught-up follower before "
        "defragmenting the leader");
@@ -78,7 +79,9 @@ int DefragCommand::run() const {
   if (skip_healthcheck_cluster_endpoints && !discovery_srv.empty()) {
     return usage("--skip-healthcheck-cluster-endpoints cannot be combined with --discovery-srv");
   }
-  if (!(disalarm_threshold > 0 && disalarm_threshold < 1)) {
+  // Like etcd-defrag, the threshold only matters (and is only checked) with --auto-disalarm: an
+  // ETCD_DEFRAG_DISALARM_THRESHOLD left in the environment must not break plain runs.
+  if (auto_disalarm && !(disalarm_threshold > 0 && disalarm_threshold < 1)) {
     return usage("--disalarm-threshold: must be between 0 and 1 (exclusive), got " +
                  std::to_string(disalarm_threshold));
   }
@@ -117,7 +120,9 @@ int DefragCommand::run() const {
   defrag::RunOptions run_options;
   run_options.cluster = connection.cluster || !discovery_srv.empty();
   run_options.skip_healthcheck_cluster_endpoints = skip_healthcheck_cluster_endpoints;
-  run_options.exclude_localhost = exclude_localhost;
+  // etcd-defrag drops loopback URLs only from the member list (--cluster), where members often
+  // advertise 127.0.0.1 next to their real address; an endpoint the user named is always used.
+  run_options.exclude_localhost = exclude_localhost && connection.cluster;
   run_options.compaction = compaction;
   run_options.continue_on_error = continue_on_error;
   run_options.dry_run = dry_run;

@@ -525,8 +525,17 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
     if (verdict.action != Action::kDefragment) {
       r.result = MemberResult::kSkipped;
       say_("Skipping endpoint \"" + p.endpoint + "\": " + verdict.reason);
-      // A rule that cannot be evaluated decided nothing: the operator must hear about it.
-      if (verdict.action == Action::kRuleError) failed = true;
+      // A rule that cannot be evaluated decided nothing: the operator must hear about it, and
+      // like etcd-defrag it counts as this member's failure for --continue-on-error.
+      if (verdict.action == Action::kRuleError) {
+        failed = true;
+        r.result = MemberResult::kFailed;
+        if (!options_.continue_on_error) {
+          report.abort_reason = "stopped after the first failure (--continue-on-error=false)";
+          say_(report.abort_reason);
+          return done(Outcome::kFailed);
+        }
+      }
       continue;
     }
     if (st->is_leader() && leader_move_worth_it(report, *st)) {

@@ -1,5 +1,6 @@
 #include "etcd/cluster_view.h"
 
+#include <algorithm>
 #include <future>
 
 #include "etcd/endpoint.h"
@@ -25,6 +26,9 @@ Result<std::vector<std::string>> discover_endpoints(ClusterClient& client,
       return make_error(ErrorCode::kFailedPrecondition,
                         seed + ": member list has no client URLs (members not started yet?)");
     }
+    // etcd-defrag sorts the member list's URLs as strings; the followers go in that order, so a
+    // drop-in must too (MemberList's own order is by member ID).
+    std::sort(urls.begin(), urls.end());
     return dedupe_endpoints(urls);
   }
   return make_error(ErrorCode::kUnavailable, "cannot list members: " + errors);

@@ -161,7 +161,7 @@ TEST_CASE("bad input exits 2 and touches nothing", "[defrag]") {
       {"defrag", "--endpoints", eps, "--defrag-rule", "dbSize + 1"},
       {"defrag", "--endpoints", eps, "--no-such-flag"},
       {"defrag", "--endpoints", eps, "--cluster", "--skip-healthcheck-cluster-endpoints"},
-      {"defrag", "--endpoints", eps, "--disalarm-threshold", "1.5"},
+      {"defrag", "--endpoints", eps, "--auto-disalarm", "--disalarm-threshold", "1.5"},
       {"defrag", "--endpoints", eps, "--command-timeout", "soon"},
   };
   for (const auto& args : bad) {

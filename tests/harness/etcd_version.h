@@ -35,8 +35,9 @@ const EtcdRelease& etcd_release(const std::string& version = "");
 // a release that does not have it.
 std::vector<std::string> stop_grpc_service_on_defrag_flags(const EtcdRelease& release);
 
-// Where the reference etcd-defrag is: EDD_ETCD_DEFRAG, else <cache>/etcd-defrag. Empty when
-// neither exists (the module proxy may not serve it).
+// Where the reference etcd-defrag is: EDD_ETCD_DEFRAG when set, else <cache>/etcd-defrag. Empty
+// when that file is not executable (the module proxy may not serve it); a set EDD_ETCD_DEFRAG
+// never falls back to the cache, so EDD_ETCD_DEFRAG=/nonexistent shows the compat tests' skip.
 std::string etcd_defrag_binary();
 
 // EDD_CACHE_DIR, else $XDG_CACHE_HOME/etcd-defragd, else ~/.cache/etcd-defragd.

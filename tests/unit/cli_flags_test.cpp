@@ -113,8 +113,8 @@ TEST_CASE("defrag rejects bad usage with exit 2 before dialling anything", "[fla
   };
   CHECK(run_with({"--skip-healthcheck-cluster-endpoints", "--cluster"}) == 2);
   CHECK(run_with({"--skip-healthcheck-cluster-endpoints", "--discovery-srv=example.com"}) == 2);
-  CHECK(run_with({"--disalarm-threshold=1"}) == 2);
-  CHECK(run_with({"--disalarm-threshold=0"}) == 2);
+  CHECK(run_with({"--auto-disalarm", "--disalarm-threshold=1"}) == 2);
+  CHECK(run_with({"--auto-disalarm", "--disalarm-threshold=0"}) == 2);
   CHECK(run_with({"--defrag-rule=dbSize >> 1"}) == 2);
   CHECK(run_with({"--defrag-rule=dbsize > 1"}) == 2);
   CHECK(run_with({"--wait-between-defrags=5"}) == 2);

@@ -151,6 +151,38 @@ TEST_CASE("continue-on-error=true goes on after a failed defrag and reports fail
   CHECK(report.reclaimed_bytes() == 120'000'000);
 }
 
+TEST_CASE("a rule that cannot be evaluated on a member is that member's failure") {
+  // Division by zero only on etcd-2, the first follower: dbSize - 90000000 is 0 there.
+  auto members = three_members();
+  members[1].db_size = 90'000'000;
+  SECTION("continue-on-error=false stops the run there, as etcd-defrag does") {
+    FakeCluster fake(members, 1);
+    TestRun t(fake);
+    t.rule = parse_rule("1 / (dbSize - 90000000) != 0");
+    t.options.continue_on_error = false;
+    const RunReport report = t.run();
+
+    CHECK(report.outcome == Outcome::kFailed);
+    CHECK(report.exit_code() == 1);
+    // Compaction goes through the first member the plan defragments.
+    CHECK(fake.events() == Events{"compact etcd-3:2379 rev=42"});
+    CHECK(report_of(report, kEtcd2).result == MemberResult::kFailed);
+    CHECK(report_of(report, kEtcd3).result == MemberResult::kNotReached);
+    CHECK_THAT(report.abort_reason, Contains("--continue-on-error=false"));
+  }
+  SECTION("continue-on-error=true goes on and exits 1") {
+    FakeCluster fake(members, 1);
+    TestRun t(fake);
+    t.rule = parse_rule("1 / (dbSize - 90000000) != 0");
+    const RunReport report = t.run();
+
+    CHECK(report.outcome == Outcome::kFailed);
+    CHECK(fake.events() ==
+          Events{"compact etcd-3:2379 rev=42", "defragment etcd-3:2379", "defragment etcd-1:2379"});
+    CHECK(report_of(report, kEtcd2).result == MemberResult::kFailed);
+  }
+}
+
 TEST_CASE("a member that fails its health check mid-run stops the run before the next member") {
   FakeCluster fake(three_members(), 1);
   fake.after_next("defragment", kEtcd2, [&] {
