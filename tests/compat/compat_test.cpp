@@ -1,4 +1,4 @@
-// Issue #10: `etcd-defragd defrag` is a drop-in for etcd-defrag v0.42. Every case runs the same
+// `etcd-defragd defrag` is a drop-in for etcd-defrag v0.42. Every case runs the same
 // command line (and environment) through the real etcd-defrag and through ours on the same
 // cluster, prepared the same way before each, and compares what a user sees. A difference is
 // either a bug or listed in README's "Drop-in: what differs from etcd-defrag, and why" and
@@ -70,9 +70,20 @@ std::function<void(EtcdCluster&)> make_sizes_differ(int member) {
 
 // A rule that divides by zero on `member` only (both tools treat that as an evaluation error).
 // Only with --compaction=false: a compaction writes, which grows a just-defragmented file.
+// The size is read once it has held still for a second: etcd may still be finishing a write or
+// a compaction of the preparation, and a size that moves makes the rule true there.
 std::function<std::vector<std::string>(EtcdCluster&)> rule_failing_on(int member) {
   return [member](EtcdCluster& c) {
-    const auto size = c.endpoint_status(c.client_endpoint(member)).front().db_size_bytes;
+    auto size_now = [&] {
+      return c.endpoint_status(c.client_endpoint(member)).front().db_size_bytes;
+    };
+    auto size = size_now();
+    for (int stable = 0, tries = 0; stable < 2 && tries < 20; ++tries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      const auto now = size_now();
+      stable = now == size ? stable + 1 : 0;
+      size = now;
+    }
     return std::vector<std::string>{"--defrag-rule=1 / (dbSize - " + std::to_string(size) +
                                     ") != 0"};
   };
