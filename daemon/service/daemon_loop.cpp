@@ -437,8 +437,8 @@ StepResult DaemonLoop::step() {
     return not_now(Decision::kUnhealthy, std::move(sick));
   }
   // A defrag in the middle of an upgrade or a downgrade adds a second change to a cluster that is
-  // already changing, and etcd's own procedure says to finish one first. NOSPACE included: the
-  // operator doing the upgrade is at the keyboard.
+  // already changing (members restart one by one, each must be healthy before the next): an
+  // operator would finish one first. NOSPACE included: the operator upgrading is at the keyboard.
   if (view.version_change.change != defrag::VersionChange::kNone &&
       !s.defrag_during_version_change) {
     return not_now(Decision::kVersionChange,
