@@ -379,6 +379,12 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
     say_("Aborting: " + why);
     return done(Outcome::kAborted);
   };
+  // --continue-on-error=false: the first member that failed (its defrag, or its rule) ends the run.
+  auto stop_after_failure = [&] {
+    report.abort_reason = "stopped after the first failure (--continue-on-error=false)";
+    say_(report.abort_reason);
+    return done(Outcome::kFailed);
+  };
 
   auto endpoints = etcd::discover_endpoints(client_, seed_endpoints, options_.cluster);
   if (!endpoints) return abort(endpoints.error().message);
@@ -530,11 +536,7 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
       if (verdict.action == Action::kRuleError) {
         failed = true;
         r.result = MemberResult::kFailed;
-        if (!options_.continue_on_error) {
-          report.abort_reason = "stopped after the first failure (--continue-on-error=false)";
-          say_(report.abort_reason);
-          return done(Outcome::kFailed);
-        }
+        if (!options_.continue_on_error) return stop_after_failure();
       }
       continue;
     }
@@ -575,11 +577,7 @@ RunReport Runner::run(const std::vector<std::string>& seed_endpoints) {
     const auto catch_up = s ? options_.catch_up_timeout
                             : std::min(options_.catch_up_timeout, options_.command_timeout);
     if (auto c = wait_caught_up(ctx, p.endpoint, catch_up); !c) return abort(c.error().message);
-    if (!s && !options_.continue_on_error) {
-      report.abort_reason = "stopped after the first failure (--continue-on-error=false)";
-      say_(report.abort_reason);
-      return done(Outcome::kFailed);
-    }
+    if (!s && !options_.continue_on_error) return stop_after_failure();
     if (options_.wait_between_defrags.count() > 0 && k + 1 < order.size()) {
       clock_.sleep_for(options_.wait_between_defrags);
     }
