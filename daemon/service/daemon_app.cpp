@@ -514,6 +514,17 @@ int run_daemon(const std::string& config_path) {
         watchdog.async_wait(feed);
       };
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) feed({});
+  // The lease's end is watched from the event loop too: the keeper may be blocked in a
+  // keep-alive to an unreachable cluster past it, and another daemon may act right after.
+  asio::steady_timer lease_watch(io);
+  std::function<void(const boost::system::error_code&)> watch_lease =
+      [&](const boost::system::error_code& ec) {
+        if (ec) return;
+        loop.expire_lock_if_due();
+        lease_watch.expires_after(std::chrono::milliseconds(250));
+        lease_watch.async_wait(watch_lease);
+      };
+  watch_lease({});
 
   io.run();
   worker.join();

@@ -134,23 +134,28 @@ Status DaemonLoop::keep_alive() {
     avoid = defragmenting_;
   }
   if (lock_.lease_id() == 0) return {};
+  // etcd renews the lease when the request arrives, so counting the TTL from the moment it was
+  // sent keeps our deadline at or before the cluster's.
+  const auto sent = clock_.now();
   Status s = lock_.keep_alive(endpoints(), avoid);
-  // Cut off from the cluster, the next poll may take long (every call waits out its
-  // timeout): once no keep-alive has worked for a whole TTL the lease is gone, so stop
-  // claiming the lock now rather than at that poll.
-  const auto now = clock_.now();
+  if (s) {
+    std::lock_guard l(mu_);
+    lease_valid_until_ = sent + settings_.lock_ttl;
+  }
+  expire_lock_if_due();
+  return s;
+}
+
+void DaemonLoop::expire_lock_if_due() {
   bool lost = false;
   {
     std::lock_guard l(mu_);
-    if (s) {
-      last_keep_alive_ = now;
-    } else if (lock_held_ && now - last_keep_alive_ >= settings_.lock_ttl) {
+    if (lock_held_ && clock_.now() >= lease_valid_until_) {
       lock_held_ = false;
       lost = true;
     }
   }
   if (lost) observer_.on_lock(false);
-  return s;
 }
 
 bool DaemonLoop::release_lock() {
@@ -212,8 +217,14 @@ DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
   const auto eps = endpoints();
   // Every daemon campaigns on every poll: the lock must be held before NOSPACE, when etcd
   // still grants leases.
+  const auto granted_no_earlier_than = clock_.now();
+  const std::int64_t lease_before = lock_.lease_id();
   if (auto c = lock_.campaign(eps); !c && c.error().code != ErrorCode::kNoSpace) {
     observer_.say("lock: campaign failed: " + c.error().message);
+  }
+  if (const std::int64_t lease = lock_.lease_id(); lease != 0 && lease != lease_before) {
+    std::lock_guard l(mu_);
+    lease_valid_until_ = granted_no_earlier_than + settings_.lock_ttl;
   }
   for (const std::int64_t lease : lock_.take_revoked()) {
     observer_.say("lock: revoked lease " + etcd::member_id_hex(static_cast<std::uint64_t>(lease)) +
@@ -221,13 +232,15 @@ DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
                   "for its TTL");
   }
   auto owns = lock_.owns(eps);
-  const bool held = owns && *owns;
   bool changed = false;
+  bool held = false;
   {
     std::lock_guard l(mu_);
+    // A key that is still ours is not enough once our own deadline passed: the lease may expire
+    // in the cluster any moment, and another daemon may act right after.
+    held = owns && *owns && clock_.now() < lease_valid_until_;
     changed = held != lock_held_;
     lock_held_ = held;
-    if (changed && held) last_keep_alive_ = clock_.now();
   }
   if (changed) observer_.on_lock(held);
   LoopSettings s;

@@ -112,6 +112,11 @@ class DaemonLoop {
   // One keep-alive of the lock's lease, never through the member being defragmented. Called on
   // its own timer, from its own thread.
   Status keep_alive();
+  // Stops claiming the lock once no keep-alive has renewed the lease for a whole TTL, counted
+  // from when the last good one was sent. keep_alive() checks after each call; the caller also
+  // calls this on a short timer of its own, since a keep-alive to an unreachable cluster blocks
+  // for its timeouts, past the lease's end.
+  void expire_lock_if_due();
 
   std::optional<LastRun> last_run() const;
   PollView last_view() const;
@@ -140,17 +145,17 @@ class DaemonLoop {
   LoopObserver& observer_;
 
   mutable std::mutex mu_;
-  LoopSettings settings_;                // guarded by mu_ (copied at the start of a step)
-  std::vector<std::string> endpoints_;   // guarded by mu_: the last discovered endpoints
-  std::string defragmenting_;            // guarded by mu_
-  std::optional<Trigger> requested_;     // guarded by mu_
-  bool requested_bypass_rule_ = false;   // guarded by mu_
-  std::optional<LastRun> last_run_;      // guarded by mu_
-  bool last_run_unsaved_ = false;        // guarded by mu_: to write when etcd takes writes again
-  PollView last_view_;                   // guarded by mu_
-  std::string actor_;                    // guarded by mu_
-  bool lock_held_ = false;               // guarded by mu_
-  Clock::time_point last_keep_alive_{};  // guarded by mu_
+  LoopSettings settings_;                  // guarded by mu_ (copied at the start of a step)
+  std::vector<std::string> endpoints_;     // guarded by mu_: the last discovered endpoints
+  std::string defragmenting_;              // guarded by mu_
+  std::optional<Trigger> requested_;       // guarded by mu_
+  bool requested_bypass_rule_ = false;     // guarded by mu_
+  std::optional<LastRun> last_run_;        // guarded by mu_
+  bool last_run_unsaved_ = false;          // guarded by mu_: to write when etcd takes writes again
+  PollView last_view_;                     // guarded by mu_
+  std::string actor_;                      // guarded by mu_
+  bool lock_held_ = false;                 // guarded by mu_
+  Clock::time_point lease_valid_until_{};  // guarded by mu_: the lease may be gone after this
   std::atomic<bool> stopping_{false};
 };
 

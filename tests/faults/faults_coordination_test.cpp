@@ -456,10 +456,10 @@ TEST_CASE(
     logs += "daemon " + std::to_string(i) + "'s log:\n" + net.daemon_log(i);
   INFO(logs);
   REQUIRE(gated);
-  // The cut-off daemon's lease expired (the majority's daemon holds the lock now): it must stop
-  // claiming the lock, or two daemons export etcd_defragd_lock_held 1 at once. Today it only
-  // learns so when a poll's linearizable ownership read fails, and under a partition every call
-  // of that poll first waits for its timeout; failed keep-alives do not clear the gauge.
+  // The cut-off daemon's lease expired (the majority's daemon holds the lock now): it must have
+  // stopped claiming the lock by its own deadline (a TTL after its last good keep-alive was
+  // sent), before the cluster let anyone else take it, or two daemons export
+  // etcd_defragd_lock_held 1 at once. Its keep-alives and polls meanwhile hang in timeouts.
   {
     const bool dropped = eventually(3s, [&] { return net.lock_held(cut) == 0; });
     if (!dropped) eventually(60s, [&] { return net.lock_held(cut) == 0; });
@@ -471,6 +471,9 @@ TEST_CASE(
                    << ", the cut-off daemon " << cut << " stopped claiming it at "
                    << released.value_or(0) << " (partitioned at " << partitioned_at << ")");
     CHECK(dropped);
+    REQUIRE(taken);
+    REQUIRE(released);
+    CHECK(*released <= *taken);
   }
   const auto healthy_series = [&](int daemon) {
     std::map<std::string, double> by_endpoint;

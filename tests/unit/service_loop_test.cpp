@@ -331,6 +331,27 @@ TEST_CASE("loop: a daemon whose keep-alives fail for a whole TTL stops claiming 
   CHECK(d.observer.lock_changes == std::vector<bool>{true, false});
 }
 
+TEST_CASE("loop: the lock is given up at the lease's end even while no keep-alive returns") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  d.paused = true;
+  REQUIRE(d.loop->step().decision == Decision::kPaused);
+  d.clock.advance(std::chrono::seconds(20));
+  REQUIRE(d.loop->keep_alive());  // renewed at t=20 s: good until t=80 s
+  d.clock.advance(std::chrono::seconds(59));
+  d.loop->expire_lock_if_due();
+  CHECK(d.observer.lock_changes == std::vector<bool>{true});
+  // A keep-alive now blocked in an unreachable cluster would return after the lease's end;
+  // the timer's check does not wait for it.
+  d.clock.advance(std::chrono::seconds(1));
+  d.loop->expire_lock_if_due();
+  CHECK(d.observer.lock_changes == std::vector<bool>{true, false});
+  // A later poll that still reads our key does not claim the lock past the deadline.
+  REQUIRE(d.loop->step().decision == Decision::kPaused);
+  CHECK(d.observer.lock_changes == std::vector<bool>{true, false});
+}
+
 TEST_CASE("loop: a NOSPACE alarm raised by a member that is down is seen, and the actor waits") {
   FakeCluster cluster(three_members(), 1);
   FakeLockClient store;
