@@ -325,7 +325,6 @@ int run_daemon(const std::string& config_path) {
     std::lock_guard l(cfg_mu);
     return config::in_window(cfg.policy.maintenance_windows, now);
   };
-  hooks.wall_now = [] { return std::chrono::system_clock::now(); };
   DaemonLoop loop(client, client, lock, clock, hooks, settings, observer);
 
   asio::io_context io;

@@ -214,9 +214,39 @@ PollView DaemonLoop::poll() {
 }
 
 DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
+  const bool held = campaign_and_check();
+  std::string identity;
+  {
+    std::lock_guard l(mu_);
+    identity = settings_.identity;
+  }
+  if (held) {
+    set_actor(identity);
+    return Actor::kLock;
+  }
+  auto holder = lock_.holder(endpoints());
+  if (holder && holder->has_value()) {
+    set_actor(**holder);
+    *why = "the lock is held by " + **holder;
+    return Actor::kNo;
+  }
+  set_actor("");
+  if (!view.nospace) {
+    *why = "nobody holds the lock yet";
+    return Actor::kNo;
+  }
+  return nospace_fallback(view, why);
+}
+
+void DaemonLoop::set_actor(const std::string& who) {
+  std::lock_guard l(mu_);
+  actor_ = who;
+}
+
+// Every daemon campaigns on every poll: the lock must be held before NOSPACE, when etcd still
+// grants leases. Returns whether we hold it now, and tells the observer when that changed.
+bool DaemonLoop::campaign_and_check() {
   const auto eps = endpoints();
-  // Every daemon campaigns on every poll: the lock must be held before NOSPACE, when etcd
-  // still grants leases.
   const auto granted_no_earlier_than = clock_.now();
   const std::int64_t lease_before = lock_.lease_id();
   if (auto c = lock_.campaign(eps); !c && c.error().code != ErrorCode::kNoSpace) {
@@ -243,32 +273,12 @@ DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
     lock_held_ = held;
   }
   if (changed) observer_.on_lock(held);
-  LoopSettings s;
-  {
-    std::lock_guard l(mu_);
-    s = settings_;
-  }
-  if (held) {
-    std::lock_guard l(mu_);
-    actor_ = s.identity;
-    return Actor::kLock;
-  }
-  auto holder = lock_.holder(eps);
-  if (holder && holder->has_value()) {
-    std::lock_guard l(mu_);
-    actor_ = **holder;
-    *why = "the lock is held by " + **holder;
-    return Actor::kNo;
-  }
-  {
-    std::lock_guard l(mu_);
-    actor_.clear();
-  }
-  if (!view.nospace) {
-    *why = "nobody holds the lock yet";
-    return Actor::kNo;
-  }
-  // NOSPACE and nobody holds the lock: nobody can take it either. Choose without a write.
+  return held;
+}
+
+// NOSPACE and nobody holds the lock: nobody can take it either (etcd refuses the writes). The
+// member with the lowest healthy ID acts, chosen without a write.
+DaemonLoop::Actor DaemonLoop::nospace_fallback(const PollView& view, std::string* why) {
   std::vector<coord::VoterHealth> voters;
   for (std::size_t i = 0; i < view.members.size(); ++i) {
     const auto& m = view.members[i];
@@ -368,103 +378,128 @@ void DaemonLoop::write_last_run(const LastRun& run) {
   }
 }
 
+// One poll: what the members say, then whether to act on it, then the run.
 StepResult DaemonLoop::step() {
+  const PollView view = poll_and_publish();
+  if (!view.error.empty()) return {Decision::kPollFailed, view.error, std::nullopt};
+  const StepInputs in = take_inputs();
+  std::string actor_why;  // why this daemon is (the NOSPACE fallback) or is not the actor
+  const Actor actor = who_acts(view, &actor_why);
+  const std::string fired = first_fired(view);
+  // NOSPACE alone is reason enough: the cluster is read-only until every member is defragmented.
+  if (!in.requested && fired.empty() && !view.nospace) {
+    return {Decision::kIdle, "the rule is false for every member", std::nullopt};
+  }
+  if (auto wait = reason_to_wait(view, in, actor, actor_why)) return not_now(in, std::move(*wait));
+  if (actor == Actor::kFallback) observer_.say(actor_why);
+  return run(view, in, actor, fired);
+}
+
+PollView DaemonLoop::poll_and_publish() {
   const auto t0 = clock_.now();
   PollView view = poll();
   observer_.on_poll(view, clock_.now() - t0);
-  {
-    std::lock_guard l(mu_);
-    last_view_ = view;
-  }
-  if (!view.error.empty()) return {Decision::kPollFailed, view.error, std::nullopt};
+  std::lock_guard l(mu_);
+  last_view_ = view;
+  return view;
+}
 
-  LoopSettings s;
-  std::optional<Trigger> requested;
-  bool bypass_rule = false;
+DaemonLoop::StepInputs DaemonLoop::take_inputs() {
+  StepInputs in;
   std::optional<LastRun> unsaved;
   {
     std::lock_guard l(mu_);
-    s = settings_;
-    requested = requested_;
-    bypass_rule = requested_bypass_rule_;
+    in.settings = settings_;
+    in.requested = requested_;
+    in.bypass_rule = requested_bypass_rule_;
     if (last_run_unsaved_) unsaved = last_run_;
   }
   if (unsaved) write_last_run(*unsaved);  // etcd may take writes again now
+  return in;
+}
 
-  std::string actor_why;  // why this daemon is (the NOSPACE fallback) or is not the actor
-  const Actor actor = who_acts(view, &actor_why);
-
-  std::string fired;
+// The first healthy member the rule fires for, as "endpoint: reason"; "" when none.
+std::string DaemonLoop::first_fired(const PollView& view) {
   for (std::size_t i = 0; i < view.members.size(); ++i) {
     if (view.healthy[i] && view.verdicts[i].action == defrag::Action::kDefragment) {
-      fired = view.members[i].endpoint + ": " + view.verdicts[i].reason;
-      break;
+      return view.members[i].endpoint + ": " + view.verdicts[i].reason;
     }
   }
-  // A request is considered at this poll, then forgotten: Alertmanager repeats a firing alert
-  // every repeat_interval, so a repeat during a cooldown is acknowledged, not queued.
-  auto not_now = [&](Decision d, std::string why) {
-    if (requested) {
-      {
-        std::lock_guard l(mu_);
-        requested_.reset();
-        requested_bypass_rule_ = false;
-      }
-      observer_.say("run request (" + trigger_name(*requested) +
-                    ") not taken: " + decision_name(d) + ": " + why);
-    }
-    return StepResult{d, std::move(why), std::nullopt};
-  };
-  // NOSPACE alone is reason enough: the cluster is read-only until every member is defragmented.
-  if (!requested && fired.empty() && !view.nospace) {
-    return {Decision::kIdle, "the rule is false for every member", std::nullopt};
-  }
-  if (hooks_.paused && hooks_.paused()) {
-    return not_now(Decision::kPaused, "paused by the kill switch");
-  }
-  const auto wall = hooks_.wall_now ? hooks_.wall_now() : std::chrono::system_clock::now();
+  return "";
+}
+
+// Why not now, in the order an operator would check: the kill switch, the windows, the cooldown,
+// who acts, the cluster's health, a version change. nullopt: go.
+std::optional<DaemonLoop::Wait> DaemonLoop::reason_to_wait(const PollView& view,
+                                                           const StepInputs& in, Actor actor,
+                                                           const std::string& actor_why) {
+  const LoopSettings& s = in.settings;
+  if (hooks_.paused && hooks_.paused()) return Wait{Decision::kPaused, "paused by the kill switch"};
+  const auto wall = clock_.wall_now();
   const bool emergency = view.nospace && s.nospace_bypasses_min_interval;
   if (!emergency && hooks_.in_window && !hooks_.in_window(wall)) {
-    return not_now(Decision::kOutsideWindow, "outside the maintenance windows");
+    return Wait{Decision::kOutsideWindow, "outside the maintenance windows"};
   }
-  if (auto last = read_last_run(); last && !emergency) {
-    const auto since = std::chrono::seconds(
-        std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count() -
-        last->unix_seconds);
-    if (since < s.min_interval) {
-      return not_now(
-          Decision::kCooldown,
-          "last run " + std::to_string(since.count()) + "s ago by " + last->actor +
-              " (min_interval " +
-              std::to_string(
-                  std::chrono::duration_cast<std::chrono::seconds>(s.min_interval).count()) +
-              "s)");
-    }
+  if (!emergency) {
+    if (auto cooling = cooldown(s, wall)) return Wait{Decision::kCooldown, *cooling};
   }
-  if (actor == Actor::kNo) return not_now(Decision::kNotActor, actor_why);
+  if (actor == Actor::kNo) return Wait{Decision::kNotActor, actor_why};
   // The run's health gate would stop it at once: rather than start and abort a run at every poll
   // while a member reboots or is cut off (each counted as aborted, and repeated aborts warn), wait
   // here and start at the first poll that finds every member healthy. The gate still decides.
   if (auto sick = unhealthy_members(view); !sick.empty()) {
     if (actor == Actor::kFallback) sick += "; " + actor_why;
-    return not_now(Decision::kUnhealthy, std::move(sick));
+    return Wait{Decision::kUnhealthy, std::move(sick)};
   }
   // A defrag in the middle of an upgrade or a downgrade adds a second change to a cluster that is
   // already changing (members restart one by one, each must be healthy before the next): an
   // operator would finish one first. NOSPACE included: the operator upgrading is at the keyboard.
   if (view.version_change.change != defrag::VersionChange::kNone &&
       !s.defrag_during_version_change) {
-    return not_now(Decision::kVersionChange,
-                   view.version_change.reason +
-                       "; set policy.defrag_during_version_change = true to defragment anyway");
+    return Wait{Decision::kVersionChange,
+                view.version_change.reason +
+                    "; set policy.defrag_during_version_change = true to defragment anyway"};
   }
-  if (actor == Actor::kFallback) observer_.say(actor_why);
+  return std::nullopt;
+}
 
-  const Trigger trigger = requested      ? *requested
+// The cooldown left by the last run of any daemon (the record in etcd), in wall time.
+std::optional<std::string> DaemonLoop::cooldown(const LoopSettings& s, Clock::wall_time wall) {
+  const auto last = read_last_run();
+  if (!last) return std::nullopt;
+  const auto since = std::chrono::seconds(
+      std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count() -
+      last->unix_seconds);
+  if (since >= s.min_interval) return std::nullopt;
+  return "last run " + std::to_string(since.count()) + "s ago by " + last->actor +
+         " (min_interval " +
+         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(s.min_interval).count()) +
+         "s)";
+}
+
+// A request is considered at this poll, then forgotten: Alertmanager repeats a firing alert
+// every repeat_interval, so a repeat during a cooldown is acknowledged, not queued.
+StepResult DaemonLoop::not_now(const StepInputs& in, Wait wait) {
+  if (in.requested) {
+    {
+      std::lock_guard l(mu_);
+      requested_.reset();
+      requested_bypass_rule_ = false;
+    }
+    observer_.say("run request (" + trigger_name(*in.requested) +
+                  ") not taken: " + decision_name(wait.decision) + ": " + wait.why);
+  }
+  return StepResult{wait.decision, std::move(wait.why), std::nullopt};
+}
+
+StepResult DaemonLoop::run(const PollView& view, const StepInputs& in, Actor actor,
+                           const std::string& fired) {
+  const LoopSettings& s = in.settings;
+  const Trigger trigger = in.requested   ? *in.requested
                           : view.nospace ? Trigger::kNoSpace
                                          : Trigger::kRule;
   // The runbook for NOSPACE defragments every member, whatever the rule says.
-  if (trigger == Trigger::kNoSpace) bypass_rule = true;
+  const bool bypass_rule = in.bypass_rule || trigger == Trigger::kNoSpace;
   observer_.say("starting a run (" + trigger_name(trigger) +
                 "): " + (fired.empty() ? std::string("requested") : fired));
   defrag::RunOptions options = s.run;
@@ -485,21 +520,14 @@ StepResult DaemonLoop::step() {
   }
   observer_.on_run(trigger, report);
   // Poll again at once, so the metrics and /v1/status show the new sizes now, not a poll later.
-  {
-    const auto t1 = clock_.now();
-    PollView after = poll();
-    observer_.on_poll(after, clock_.now() - t1);
-    std::lock_guard l(mu_);
-    last_view_ = std::move(after);
-  }
+  poll_and_publish();
   // An aborted run changed nothing: it must not start the cooldown (a member restarting for a
   // minute would otherwise block the next hour).
   if (report.outcome != defrag::Outcome::kAborted) {
-    write_last_run({std::chrono::duration_cast<std::chrono::seconds>(
-                        (hooks_.wall_now ? hooks_.wall_now() : std::chrono::system_clock::now())
-                            .time_since_epoch())
-                        .count(),
-                    defrag::outcome_name(report.outcome), s.identity, trigger_name(trigger)});
+    const auto at =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch());
+    write_last_run(
+        {at.count(), defrag::outcome_name(report.outcome), s.identity, trigger_name(trigger)});
   }
   return {Decision::kRan, defrag::outcome_name(report.outcome), std::move(report)};
 }

@@ -94,7 +94,6 @@ class LoopObserver {
 struct LoopHooks {
   std::function<bool()> paused;  // the kill switch: a file's presence
   std::function<bool(std::chrono::system_clock::time_point)> in_window;
-  std::function<std::chrono::system_clock::time_point()> wall_now;
 };
 
 class DaemonLoop {
@@ -128,10 +127,32 @@ class DaemonLoop {
   bool release_lock();
 
  private:
-  PollView poll();
   enum class Actor { kNo, kLock, kFallback };
+  // What a step works from, taken at its start: later changes apply at the next step.
+  struct StepInputs {
+    LoopSettings settings;
+    std::optional<Trigger> requested;
+    bool bypass_rule = false;
+  };
+  struct Wait {
+    Decision decision;
+    std::string why;
+  };
+
+  PollView poll();
+  PollView poll_and_publish();
+  StepInputs take_inputs();
+  static std::string first_fired(const PollView& view);
+  std::optional<Wait> reason_to_wait(const PollView& view, const StepInputs& in, Actor actor,
+                                     const std::string& actor_why);
+  std::optional<std::string> cooldown(const LoopSettings& s, Clock::wall_time wall);
+  StepResult not_now(const StepInputs& in, Wait wait);
+  StepResult run(const PollView& view, const StepInputs& in, Actor actor, const std::string& fired);
   // Campaigns, then says who acts; `why` explains kNo and kFallback (a line for the log).
   Actor who_acts(const PollView& view, std::string* why);
+  bool campaign_and_check();
+  Actor nospace_fallback(const PollView& view, std::string* why);
+  void set_actor(const std::string& who);
   Status still_actor(Actor how);
   std::optional<LastRun> read_last_run();
   void write_last_run(const LastRun& run);

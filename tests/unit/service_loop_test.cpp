@@ -55,7 +55,6 @@ struct Daemon {
     LoopHooks hooks;
     hooks.paused = [this] { return paused; };
     hooks.in_window = [this](std::chrono::system_clock::time_point) { return in_window; };
-    hooks.wall_now = [this] { return wall; };
     loop = std::make_unique<DaemonLoop>(cluster, store, lock, clock, hooks, s, observer);
   }
   static coord::LockOptions lock_options(const std::string& who, bool reclaim) {
@@ -69,7 +68,6 @@ struct Daemon {
   RecordingObserver observer;
   bool paused = false;
   bool in_window = true;
-  std::chrono::system_clock::time_point wall{std::chrono::hours(24 * 365 * 50)};
   std::unique_ptr<DaemonLoop> loop;
 };
 
@@ -96,7 +94,7 @@ TEST_CASE("loop: a rule that fires leads to one run in the same poll, then a coo
   CHECK(second.decision == Decision::kCooldown);
   CHECK(cluster.events_starting_with("defragment").size() == 3);
 
-  d.wall += std::chrono::minutes(61);
+  d.clock.set_wall(d.clock.wall_now() + std::chrono::minutes(61));  // the cooldown is wall time
   CHECK(d.loop->step().decision == Decision::kRan);
 }
 
@@ -145,7 +143,7 @@ TEST_CASE("loop: the cooldown is shared through etcd, so a second daemon respect
   Daemon b(cluster, store, kEtcd2);
   REQUIRE(a.loop->step().decision == Decision::kRan);
   a.loop->release_lock();  // a goes away; b could take the lock now
-  b.wall = a.wall + std::chrono::minutes(10);
+  b.clock.set_wall(a.clock.wall_now() + std::chrono::minutes(10));
   const StepResult r = b.loop->step();
   CHECK(r.decision == Decision::kCooldown);
   CHECK_THAT(r.reason, Catch::Contains(kEtcd1));
@@ -171,7 +169,7 @@ TEST_CASE("loop: NOSPACE bypasses the cooldown") {
   Daemon d(cluster, store, kEtcd1);
   REQUIRE(d.loop->step().decision == Decision::kRan);
   cluster.raise_alarm(1, etcd::AlarmType::kNoSpace);
-  d.wall += std::chrono::minutes(1);
+  d.clock.set_wall(d.clock.wall_now() + std::chrono::minutes(1));
   const StepResult r = d.loop->step();
   CHECK(r.decision == Decision::kRan);
   CHECK(d.observer.runs.back() == "nospace:success");
