@@ -535,11 +535,11 @@ class Loader {
       const std::string key = path(S, "move_leader");
       constexpr std::string_view kExpected = "true, false or \"auto\"";
       if (const auto* b = n->as_boolean()) {
-        p.move_leader = b->get() ? MoveLeader::kAlways : MoveLeader::kNever;
+        p.move_leader = b->get() ? policy::MoveLeader::kAlways : policy::MoveLeader::kNever;
       } else if (const auto* s = n->as_string()) {
         const std::string& v = s->get();
         if (v == "auto") {
-          p.move_leader = MoveLeader::kAuto;
+          p.move_leader = policy::MoveLeader::kAuto;
         } else if (v == "true" || v == "false") {
           error(position(n->source()), key,
                 "expected " + std::string(kExpected) + ", got the string " + quoted(v) +

@@ -8,7 +8,7 @@
 namespace edd::defrag {
 
 bool Runner::leader_move_worth_it(const RunReport& report, const etcd::MemberStatus& leader) {
-  using Mode = RunOptions::MoveLeader;
+  using Mode = policy::MoveLeader;
   if (options_.move_leader != Mode::kAuto) return options_.move_leader == Mode::kAlways;
   // Defrag time grows with the bytes still in use: estimate the leader's from the speed the
   // followers showed in this very run.

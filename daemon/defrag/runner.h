@@ -16,28 +16,16 @@
 #include "defrag/report.h"
 #include "etcd/cluster_client.h"
 #include "etcd/cluster_view.h"
+#include "policy/run_policy.h"
 #include "rule/rule.h"
 
 namespace edd::defrag {
 
-struct RunOptions {
+// The operator's choices (policy::RunPolicy) and what the engine needs besides.
+struct RunOptions : policy::RunPolicy {
   bool cluster = false;  // discover members with MemberList
   bool skip_healthcheck_cluster_endpoints = false;
   bool exclude_localhost = false;
-  bool compaction = true;
-  bool continue_on_error = true;
-  bool dry_run = false;
-  // kAlways: etcd-defrag's --move-leader. kAuto: only when the leader's expected defrag time
-  // (its in-use bytes at the speed the followers' defrags showed in this run) exceeds
-  // move_leader_min_stall: a leader defrag holds every lease keep-alive in the cluster, but a
-  // move can fail calls in flight (measured: see docs/architecture.md, "measured facts").
-  enum class MoveLeader { kNever, kAlways, kAuto };
-  MoveLeader move_leader = MoveLeader::kNever;
-  std::chrono::milliseconds move_leader_min_stall{1000};
-  bool auto_disalarm = false;
-  double disalarm_threshold = 0.9;
-  bool consistency_check = true;
-  std::chrono::milliseconds wait_between_defrags{0};
   std::chrono::milliseconds command_timeout{30000};
   std::chrono::milliseconds catch_up_timeout{60000};
   std::chrono::milliseconds poll_step{10};

@@ -99,7 +99,7 @@ TEST_CASE("dry run changes nothing") {
   fake.raise_alarm(1, AlarmType::kNoSpace);
   TestRun t(fake);
   t.options.dry_run = true;
-  t.options.move_leader = RunOptions::MoveLeader::kAlways;
+  t.options.move_leader = edd::policy::MoveLeader::kAlways;
   t.options.auto_disalarm = true;
   const RunReport report = t.run();
 
