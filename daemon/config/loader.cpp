@@ -758,7 +758,7 @@ class Loader {
   // The lock's lease must outlive every single call the actor makes while holding it: a
   // keep-alive or ownership check that hangs for command_timeout must fail before the lease can
   // expire and another daemon take over. And it should outlive the leader's defrag, during which
-  // etcd answers no keep-alive (design.md, measured facts).
+  // etcd answers no keep-alive (measured: docs/architecture.md, "Facts measured on etcd").
   void cross_checks() {
     const auto& ttl = config_.lock.ttl;
     const auto& command_timeout = config_.etcd.command_timeout;

@@ -1,4 +1,4 @@
-// Steps 6 and 7 of a run, once every member is done: disarm NOSPACE, and check that every member
+// The last steps of a run, once every member is done: disarm NOSPACE, and check that every member
 // holds the same data.
 #include <algorithm>
 #include <future>

@@ -1,4 +1,4 @@
-// Step 5 of a run: the members one at a time, followers first and the leader last, each back
+// Defragment the members one at a time, followers first and the leader last, each back
 // and caught up before the next is touched.
 #include <algorithm>
 #include <numeric>

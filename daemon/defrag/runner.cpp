@@ -66,7 +66,7 @@ Status Runner::allowed(const char* step) {
   return s;
 }
 
-// Step 1: which members, and whose health gates the run.
+// Discover: which members, and whose health gates the run.
 Runner::Next Runner::discover(Context& ctx, const std::vector<std::string>& seed_endpoints) {
   auto endpoints = etcd::discover_endpoints(client_, seed_endpoints, options_.cluster);
   if (!endpoints) return Stop{Outcome::kAborted, endpoints.error().message};
@@ -128,7 +128,7 @@ std::vector<HealthCheck> Runner::check_health(const std::vector<std::string>& en
   return out;
 }
 
-// Step 2: every member healthy, every member's status read, and the alarms known.
+// Gate: every member healthy, every member's status read, and the alarms known.
 Runner::Next Runner::gate(Context& ctx) {
   const auto health = check_health(ctx.health_targets, true);
   say_("Getting members status");
@@ -159,7 +159,7 @@ Runner::Next Runner::gate(Context& ctx) {
   return std::nullopt;
 }
 
-// Step 3: the order, followers first and the leader last, and what the rule says of each.
+// Plan: the order, followers first and the leader last, and what the rule says of each.
 void Runner::plan(Context& ctx) {
   ctx.plan = make_plan(ctx.view, rule_, PlanPolicy{options_.exclude_localhost});
   for (const auto& p : ctx.plan) {
@@ -197,7 +197,7 @@ void Runner::show_dry_run(Context& ctx) {
   if (options_.compaction) say_("Would compact to the current revision first.");
 }
 
-// Step 4: compact to the current revision, so the defrags reclaim the old revisions too.
+// Compact to the current revision, so the defrags reclaim the old revisions too.
 Runner::Next Runner::compact(Context& ctx) {
   if (!options_.compaction) return std::nullopt;
   // Through the first member we will defragment: a physical compaction returns once that
