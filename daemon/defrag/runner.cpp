@@ -319,9 +319,9 @@ void Runner::check_consistency(Context& ctx, RunReport& report) {
       auto h = f.get();
       if (h) {
         hashes.push_back(*h);
-      } else if (h.error().message.find("has been compacted") != std::string::npos) {
+      } else if (h.error().code == ErrorCode::kCompacted) {
         retry_latest = true;
-      } else if (h.error().message.find("future revision") == std::string::npos) {
+      } else if (h.error().code != ErrorCode::kFutureRevision) {
         problem = h.error().message;  // not a timing matter: give up at once
         break;
       }
