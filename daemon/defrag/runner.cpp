@@ -260,7 +260,7 @@ void Runner::disarm(Context& ctx, RunReport& report) {
     if (round > 0 && d.alarms.empty()) return;  // none came back
     report.disarm_note = d.reason;
     if (!d.disarm) {
-      if (!d.alarms.empty() || d.reason.starts_with("not disarming")) say_(d.reason);
+      if (!d.alarms.empty() || d.refused) say_(d.reason);
       return;
     }
     if (round > 0) {
