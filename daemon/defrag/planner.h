@@ -72,6 +72,8 @@ std::chrono::milliseconds defrag_timeout(std::int64_t db_size_bytes,
 
 struct DisarmDecision {
   bool disarm = false;
+  // NOSPACE is raised but clearing it is not safe yet: worth a line in the log, unlike "no alarm".
+  bool refused = false;
   std::vector<etcd::Alarm> alarms;  // the NOSPACE alarms to clear, one per member
   std::string reason;
 };

@@ -67,7 +67,7 @@ bool Runner::disarm_round(Context& ctx, int round, const std::vector<std::string
   if (round > 0 && d.alarms.empty()) return false;  // none came back
   report.disarm_note = d.reason;
   if (!d.disarm) {
-    if (!d.alarms.empty() || d.reason.starts_with("not disarming")) say_(d.reason);
+    if (!d.alarms.empty() || d.refused) say_(d.reason);
     return false;
   }
   if (round > 0) {
@@ -144,9 +144,9 @@ Runner::HashRound Runner::hash_round(const std::vector<std::string>& targets,
     auto h = f.get();
     if (h) {
       round.hashes.push_back(*h);
-    } else if (h.error().message.find("has been compacted") != std::string::npos) {
+    } else if (h.error().code == ErrorCode::kCompacted) {
       round.retry_latest = true;
-    } else if (h.error().message.find("future revision") == std::string::npos) {
+    } else if (h.error().code != ErrorCode::kFutureRevision) {
       round.problem = h.error().message;
       break;
     }

@@ -6,6 +6,7 @@
 #include "config/maintenance_window.h"
 #include "http/bearer_auth.h"
 #include "service/identity.h"
+#include "service/last_run_json.h"
 #include "service/status_json.h"
 
 namespace edd::service {
@@ -97,6 +98,8 @@ LoopHooks Daemon::hooks() {
     std::lock_guard l(cfg_mu_);
     return config::in_window(cfg_.policy.maintenance_windows, now);
   };
+  h.encode_last_run = encode_last_run_json;
+  h.decode_last_run = decode_last_run_json;
   return h;
 }
 
