@@ -17,6 +17,7 @@
 
 #include "harness/etcd_version.h"
 #include "harness/test_record.h"
+#include "support/metrics_text.h"
 
 namespace edd::test::coord {
 namespace {
@@ -330,8 +331,7 @@ std::string NetnsCluster::daemon_metrics(int i) const {
 }
 
 double NetnsCluster::lock_held(int i) const {
-  const auto found = samples(daemon_metrics(i), "etcd_defragd_lock_held");
-  return found.empty() ? -1 : found.front().value;
+  return series_value(daemon_metrics(i), "etcd_defragd_lock_held");
 }
 
 void NetnsCluster::partition(int i) {

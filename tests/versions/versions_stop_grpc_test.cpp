@@ -8,7 +8,7 @@
 #include <map>
 
 #include "bench/load_generator.h"
-#include "defrag_helpers.h"
+#include "support/cluster_checks.h"
 
 using namespace edd::test;
 using namespace std::chrono_literals;
