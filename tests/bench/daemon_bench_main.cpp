@@ -959,13 +959,7 @@ void section_rule(const Options& o, EtcdCluster& cluster, Daemons& daemons, std:
 // benchmark and removed at the end unless --keep-dir.
 class RunDir {
  public:
-  explicit RunDir(bool keep) : keep_(keep) {
-    const char* tmp = std::getenv("TMPDIR");
-    path_ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/edd-daemon-bench-XXXXXX";
-    if (::mkdtemp(path_.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp " + path_ + ": " + std::strerror(errno));
-    }
-  }
+  explicit RunDir(bool keep) : keep_(keep), path_(edd::test::make_temp_dir("edd-daemon-bench")) {}
   ~RunDir() {
     if (keep_) {
       std::cerr << "edd_daemon_bench: kept " << path_ << "\n";

@@ -6,6 +6,7 @@
 
 #include "support/cluster_checks.h"
 #include "support/daemon_process.h"
+#include "support/files.h"
 #include "support/metrics_text.h"
 
 using namespace edd::test;
@@ -122,10 +123,7 @@ TEST_CASE("daemons: SIGHUP with a bad config keeps the old one, SIGTERM exits 0 
   REQUIRE(lock_holder(daemons, 20s) == 0);
   daemons.push_back(std::make_unique<DaemonProcess>(*cluster, 1, s));
 
-  const std::string good = [&] {
-    std::ifstream in(daemons[0]->config_path());
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }();
+  const std::string good = read_file(daemons[0]->config_path());
   {
     std::ofstream out(daemons[0]->config_path());
     out << "[policy]\npoll_interval = \"soon\"\n";
