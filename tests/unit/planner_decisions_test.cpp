@@ -1,5 +1,5 @@
 // The planner's smaller decisions: how long a defrag may take, whether NOSPACE may be disarmed
-// (design.md step 8) and which follower may take leadership (step 7).
+// after the run and which follower may take leadership before the leader is defragmented.
 #include <catch2/catch.hpp>
 
 #include <chrono>

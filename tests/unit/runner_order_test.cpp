@@ -1,5 +1,5 @@
-// The runner's order of work (design.md steps 4-7): compaction first, followers one at a time,
-// each caught up before the next, the leader last (or after leadership moved), learners skipped.
+// The runner's order of work: compaction first, followers one at a time, each caught up before
+// the next, the leader last (or after leadership moved), learners skipped.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
