@@ -29,6 +29,7 @@
 #include "http/server.h"
 #include "metrics/daemon_metrics.h"
 #include "service/daemon_loop.h"
+#include "service/last_run_json.h"
 #include "service/poll_log.h"
 #include "service/webhook_routes.h"
 
@@ -326,6 +327,8 @@ int run_daemon(const std::string& config_path) {
     return config::in_window(cfg.policy.maintenance_windows, now);
   };
   hooks.wall_now = [] { return std::chrono::system_clock::now(); };
+  hooks.encode_last_run = encode_last_run_json;
+  hooks.decode_last_run = decode_last_run_json;
   DaemonLoop loop(client, client, lock, clock, hooks, settings, observer);
 
   asio::io_context io;

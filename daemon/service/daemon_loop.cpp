@@ -1,6 +1,5 @@
 #include "service/daemon_loop.h"
 
-#include <boost/json.hpp>
 #include <future>
 #include <utility>
 
@@ -9,8 +8,6 @@
 #include "etcd/endpoint.h"
 
 namespace edd::service {
-
-namespace json = boost::json;
 
 std::string trigger_name(Trigger t) {
   switch (t) {
@@ -324,24 +321,13 @@ std::optional<LastRun> DaemonLoop::read_last_run() {
     key = settings_.last_run_key;
     mine = last_run_;
   }
+  if (!hooks_.decode_last_run) return mine;
   for (const auto& ep : endpoints()) {
     auto kv = store_.get(ep, key);
     if (!kv) continue;
     if (!kv->has_value()) break;
-    boost::system::error_code ec;
-    const json::value v = json::parse((*kv)->value, ec);
-    if (ec || !v.is_object()) break;
-    const auto& o = v.as_object();
-    LastRun stored;
-    if (const auto* t = o.if_contains("time"); t && t->is_int64())
-      stored.unix_seconds = t->as_int64();
-    if (const auto* r = o.if_contains("result"); r && r->is_string())
-      stored.result = r->as_string();
-    if (const auto* a = o.if_contains("actor"); a && a->is_string()) stored.actor = a->as_string();
-    if (const auto* g = o.if_contains("trigger"); g && g->is_string()) {
-      stored.trigger = g->as_string();
-    }
-    if (!mine || stored.unix_seconds > mine->unix_seconds) mine = stored;
+    const auto stored = hooks_.decode_last_run((*kv)->value);
+    if (stored && (!mine || stored->unix_seconds > mine->unix_seconds)) mine = stored;
     break;
   }
   return mine;
@@ -353,12 +339,10 @@ void DaemonLoop::write_last_run(const LastRun& run) {
     std::lock_guard l(mu_);
     key = settings_.last_run_key;
     last_run_ = run;
-    last_run_unsaved_ = true;
+    last_run_unsaved_ = static_cast<bool>(hooks_.encode_last_run);
   }
-  const std::string value = json::serialize(json::object{{"time", run.unix_seconds},
-                                                         {"result", run.result},
-                                                         {"actor", run.actor},
-                                                         {"trigger", run.trigger}});
+  if (!hooks_.encode_last_run) return;
+  const std::string value = hooks_.encode_last_run(run);
   for (const auto& ep : endpoints()) {
     if (store_.put(ep, key, value)) {
       std::lock_guard l(mu_);

@@ -23,6 +23,7 @@
 #include "etcd/lock_client.h"
 #include "etcd/member_snapshot.h"
 #include "rule/rule.h"
+#include "service/last_run.h"
 
 namespace edd::service {
 
@@ -54,13 +55,6 @@ struct PollView {
   std::string error;  // why the poll failed (no member reachable, ...)
   defrag::VersionChangeVerdict version_change;
   std::vector<std::string> version_warnings;  // known defrag bugs and a version change
-};
-
-struct LastRun {
-  std::int64_t unix_seconds = 0;
-  std::string result;  // outcome_name
-  std::string actor;
-  std::string trigger;
 };
 
 enum class Decision {
@@ -95,6 +89,10 @@ struct LoopHooks {
   std::function<bool()> paused;  // the kill switch: a file's presence
   std::function<bool(std::chrono::system_clock::time_point)> in_window;
   std::function<std::chrono::system_clock::time_point()> wall_now;
+  // The last-run record's text in etcd (the app's is last_run_json.h). Unset: the record stays
+  // in this process only, and no other daemon's is read.
+  EncodeLastRun encode_last_run;
+  DecodeLastRun decode_last_run;
 };
 
 class DaemonLoop {

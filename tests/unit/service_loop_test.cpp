@@ -1,6 +1,7 @@
 // The daemon's loop stepped by hand: a scripted cluster, an in-memory lock store, manual clocks.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <sstream>
 
 #include "fake_cluster.h"
 #include "fake_lock_client.h"
@@ -37,6 +38,23 @@ rule::Rule rule(std::string_view text) {
   return *r;
 }
 
+// The record's text in etcd is the app's business (JSON: last_run_json.h); any round trip lets
+// the daemons here share their record through the fake store, without a JSON library.
+std::string encode_last_run(const LastRun& r) {
+  return std::to_string(r.unix_seconds) + "\n" + r.result + "\n" + r.actor + "\n" + r.trigger;
+}
+std::optional<LastRun> decode_last_run(const std::string& text) {
+  std::istringstream in(text);
+  LastRun r;
+  std::string time;
+  if (!std::getline(in, time) || !std::getline(in, r.result) || !std::getline(in, r.actor)) {
+    return std::nullopt;
+  }
+  std::getline(in, r.trigger);
+  r.unix_seconds = std::stoll(time);
+  return r;
+}
+
 // One daemon: its loop, its lock, its clocks; several may share one cluster and lock store.
 struct Daemon {
   Daemon(FakeCluster& cluster, FakeLockClient& store, const std::string& local,
@@ -56,6 +74,8 @@ struct Daemon {
     hooks.paused = [this] { return paused; };
     hooks.in_window = [this](std::chrono::system_clock::time_point) { return in_window; };
     hooks.wall_now = [this] { return wall; };
+    hooks.encode_last_run = encode_last_run;
+    hooks.decode_last_run = decode_last_run;
     loop = std::make_unique<DaemonLoop>(cluster, store, lock, clock, hooks, s, observer);
   }
   static coord::LockOptions lock_options(const std::string& who, bool reclaim) {
