@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libboost1.81-dev libboost-json1.81-dev libssl-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev catch2 libsystemd-dev
-  etcd-server etcd-client openssl curl clang-format systemd dpkg-dev file
+  etcd-server etcd-client openssl curl clang-format clang-tidy systemd dpkg-dev file
   prometheus prometheus-alertmanager jq gnuplot-nox wrk clang libclang-rt-dev
   debootstrap systemd-container lintian
 )

@@ -6,11 +6,13 @@
 #      fails the run; label system builds its own plain .deb (build-asan/system-deb) and boots it
 #      under systemd in a container;
 #   2. the unit tests on a ThreadSanitizer build (build-tsan);
-#   3. each libFuzzer target for FUZZ_SECONDS (default 60) seconds (build-fuzz).
-# Steps 2 and 3 run at the lowest CPU priority while step 1's cluster tests run: those mostly
+#   3. each libFuzzer target for FUZZ_SECONDS (default 60) seconds (build-fuzz);
+#   4. clang-tidy over daemon/ (scripts/clang-tidy.sh, on build-asan's compile commands).
+# Steps 2 to 4 run at the lowest CPU priority while step 1's cluster tests run: those mostly
 # wait on etcd, so the suite fits CI's 30 minutes on 2 cores. Their output is in
-# build-tsan/test.log and build-fuzz/test.log; their last lines are repeated at the end.
-# Extra arguments go to step 1's ctest only and skip 2 and 3, e.g. `scripts/test.sh -L unit`.
+# build-tsan/test.log, build-fuzz/test.log and build-tidy/test.log; their last lines are
+# repeated at the end.
+# Extra arguments go to step 1's ctest only and skip 2 to 4, e.g. `scripts/test.sh -L unit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -22,11 +24,14 @@ export EDD_ETCD_VERSION=${EDD_ETCD_VERSION:-3.6}
 EDD_EXTRA_ETCD_VERSIONS=${EDD_EXTRA_ETCD_VERSIONS-3.4 3.5 3.7}
 # The unit tests first: they build build-asan and give the quickest verdict.
 scripts/test-sanitizers.sh address -L unit
-mkdir -p build-tsan build-fuzz
+mkdir -p build-tsan build-fuzz build-tidy
 nice -n 19 scripts/test-sanitizers.sh thread >build-tsan/test.log 2>&1 &
 tsan=$!
 nice -n 19 scripts/test-fuzz.sh >build-fuzz/test.log 2>&1 &
 fuzz=$!
+# build-asan is built by now (the unit step builds it all); clang-tidy only reads it.
+nice -n 19 scripts/clang-tidy.sh build-asan >build-tidy/test.log 2>&1 &
+tidy=$!
 # What the system tests (registered last) need, made meanwhile: the release .deb and the cached
 # Debian tree. The tests ask again and only wait if this is not done; their verdict is the one.
 (
@@ -42,7 +47,7 @@ for version in $EDD_EXTRA_ETCD_VERSIONS; do
   echo "== the etcd label on etcd $version"
   EDD_ETCD_VERSION=$version scripts/test-sanitizers.sh address -L '^etcd$' || status=1
 done
-for step in tsan fuzz; do
+for step in tsan fuzz tidy; do
   code=0
   wait "${!step}" || code=$?
   echo "== build-$step/test.log (exit $code), last lines:"

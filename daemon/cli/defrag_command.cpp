@@ -1,6 +1,9 @@
 #include "cli/defrag_command.h"
 
+#include <chrono>
+#include <functional>
 #include <iostream>
+#include <utility>
 
 #include "cli/defrag_output.h"
 #include "common/clock.h"
@@ -69,84 +72,115 @@ int usage(const std::string& message) {
   return 2;
 }
 
-}  // namespace
+// What the flags say once every one of them has been checked.
+struct CheckedFlags {
+  rule::Rule rule;
+  std::chrono::milliseconds wait{0};
+  etcd::ClientOptions client;
+};
 
-int DefragCommand::run() const {
-  // 1. Validate everything before touching the cluster.
-  if (skip_healthcheck_cluster_endpoints && connection.cluster) {
-    return usage("--skip-healthcheck-cluster-endpoints cannot be combined with --cluster");
+// Step 1: every flag is validated before anything touches the cluster; an error is bad usage.
+Result<CheckedFlags> check_flags(const DefragCommand& c) {
+  auto bad = [](std::string message) {
+    return make_error(ErrorCode::kInvalidArgument, std::move(message));
+  };
+  if (c.skip_healthcheck_cluster_endpoints && c.connection.cluster) {
+    return bad("--skip-healthcheck-cluster-endpoints cannot be combined with --cluster");
   }
-  if (skip_healthcheck_cluster_endpoints && !discovery_srv.empty()) {
-    return usage("--skip-healthcheck-cluster-endpoints cannot be combined with --discovery-srv");
+  if (c.skip_healthcheck_cluster_endpoints && !c.discovery_srv.empty()) {
+    return bad("--skip-healthcheck-cluster-endpoints cannot be combined with --discovery-srv");
   }
   // Like etcd-defrag, the threshold only matters (and is only checked) with --auto-disalarm: an
   // ETCD_DEFRAG_DISALARM_THRESHOLD left in the environment must not break plain runs.
-  if (auto_disalarm && !(disalarm_threshold > 0 && disalarm_threshold < 1)) {
-    return usage("--disalarm-threshold: must be between 0 and 1 (exclusive), got " +
-                 std::to_string(disalarm_threshold));
+  if (c.auto_disalarm && !(c.disalarm_threshold > 0 && c.disalarm_threshold < 1)) {
+    return bad("--disalarm-threshold: must be between 0 and 1 (exclusive), got " +
+               std::to_string(c.disalarm_threshold));
   }
-  auto rule = rule::Rule::parse(defrag_rule);
-  if (!rule) return usage("--defrag-rule: " + rule.error().message);
-  auto wait = parse_go_duration(wait_between_defrags);
-  if (!wait) return usage("--wait-between-defrags: " + wait.error().message);
-  if (wait->count() < 0) return usage("--wait-between-defrags: must not be negative");
-  auto options = connection.to_client_options();
-  if (!options) return usage(options.error().message);
+  auto rule = rule::Rule::parse(c.defrag_rule);
+  if (!rule) return bad("--defrag-rule: " + rule.error().message);
+  auto wait = parse_go_duration(c.wait_between_defrags);
+  if (!wait) return bad("--wait-between-defrags: " + wait.error().message);
+  if (wait->count() < 0) return bad("--wait-between-defrags: must not be negative");
+  auto options = c.connection.to_client_options();
+  if (!options) return bad(options.error().message);
+  return CheckedFlags{std::move(*rule),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(*wait),
+                      std::move(*options)};
+}
 
-  std::ostream& progress = write_out == "json" ? std::cerr : std::cout;
-  auto say = [&progress](const std::string& line) { progress << line << std::endl; };
-
+void say_rule(const rule::Rule& rule, const std::function<void(const std::string&)>& say) {
   say("Validating configuration.");
-  if (rule->is_always()) {
+  if (rule.is_always()) {
     say("No defragmentation rule provided");
   } else {
-    say("Validating the defragmentation rule: " + rule->text() + " ... valid");
+    say("Validating the defragmentation rule: " + rule.text() + " ... valid");
   }
+}
 
-  std::vector<std::string> seeds = options->endpoints;
-  if (!discovery_srv.empty()) {
-    auto found = etcd::discover_srv_endpoints(discovery_srv, discovery_srv_name, insecure_discovery,
-                                              srv_lookup ? srv_lookup : etcd::system_srv_lookup());
-    if (!found) {
-      std::cerr << "etcd-defragd defrag: " << found.error().message << "\n";
-      return 1;
-    }
-    seeds = *found;
-    options->endpoints = seeds;
-  }
-  auto client = etcd::GrpcClusterClient::create(*options);
-  if (!client) return usage(client.error().message);
+// The endpoints to start from: --endpoints, or with --discovery-srv the SRV records' (which then
+// also become the client's endpoints).
+Result<std::vector<std::string>> find_seeds(const DefragCommand& c, etcd::ClientOptions& client) {
+  if (c.discovery_srv.empty()) return client.endpoints;
+  auto found =
+      etcd::discover_srv_endpoints(c.discovery_srv, c.discovery_srv_name, c.insecure_discovery,
+                                   c.srv_lookup ? c.srv_lookup : etcd::system_srv_lookup());
+  if (found) client.endpoints = *found;
+  return found;
+}
 
-  defrag::RunOptions run_options;
-  run_options.cluster = connection.cluster || !discovery_srv.empty();
-  run_options.skip_healthcheck_cluster_endpoints = skip_healthcheck_cluster_endpoints;
+defrag::RunOptions run_options_of(const DefragCommand& c, const CheckedFlags& flags) {
+  defrag::RunOptions o;
+  o.cluster = c.connection.cluster || !c.discovery_srv.empty();
+  o.skip_healthcheck_cluster_endpoints = c.skip_healthcheck_cluster_endpoints;
   // etcd-defrag drops loopback URLs only from the member list (--cluster), where members often
   // advertise 127.0.0.1 next to their real address; an endpoint the user named is always used.
-  run_options.exclude_localhost = exclude_localhost && connection.cluster;
-  run_options.compaction = compaction;
-  run_options.continue_on_error = continue_on_error;
-  run_options.dry_run = dry_run;
-  run_options.move_leader = move_leader ? policy::MoveLeader::kAlways : policy::MoveLeader::kNever;
-  run_options.auto_disalarm = auto_disalarm;
-  run_options.disalarm_threshold = disalarm_threshold;
-  run_options.consistency_check = consistency_check;
-  run_options.wait_between_defrags = std::chrono::duration_cast<std::chrono::milliseconds>(*wait);
-  run_options.command_timeout = options->command_timeout;
-  run_options.view.flag_quota_bytes = connection.storage_quota_bytes;
-  run_options.view.quota_probe = etcd::make_metrics_quota_probe(*options);
+  o.exclude_localhost = c.exclude_localhost && c.connection.cluster;
+  o.compaction = c.compaction;
+  o.continue_on_error = c.continue_on_error;
+  o.dry_run = c.dry_run;
+  o.move_leader = c.move_leader ? policy::MoveLeader::kAlways : policy::MoveLeader::kNever;
+  o.auto_disalarm = c.auto_disalarm;
+  o.disalarm_threshold = c.disalarm_threshold;
+  o.consistency_check = c.consistency_check;
+  o.wait_between_defrags = flags.wait;
+  o.command_timeout = flags.client.command_timeout;
+  o.view.flag_quota_bytes = c.connection.storage_quota_bytes;
+  o.view.quota_probe = etcd::make_metrics_quota_probe(flags.client);
+  return o;
+}
 
-  SystemClock clock;
-  defrag::Runner runner(**client, clock, *rule, run_options, say);
-  const defrag::RunReport report = runner.run(seeds);
-
+void print_report(const std::string& write_out, const defrag::RunReport& report) {
   if (write_out == "json") {
     std::cout << render_defrag_json(report);
-  } else {
-    std::cout << render_defrag_summary(report);
-    if (report.outcome == defrag::Outcome::kSuccess) {
-      std::cout << "The defragmentation is successful.\n";
-    }
+    return;
   }
+  std::cout << render_defrag_summary(report);
+  if (report.outcome == defrag::Outcome::kSuccess) {
+    std::cout << "The defragmentation is successful.\n";
+  }
+}
+
+}  // namespace
+
+int DefragCommand::run() const {
+  auto flags = check_flags(*this);
+  if (!flags) return usage(flags.error().message);
+  std::ostream& progress = write_out == "json" ? std::cerr : std::cout;
+  auto say = [&progress](const std::string& line) { progress << line << std::endl; };
+  say_rule(flags->rule, say);
+
+  auto seeds = find_seeds(*this, flags->client);
+  if (!seeds) {
+    std::cerr << "etcd-defragd defrag: " << seeds.error().message << "\n";
+    return 1;
+  }
+  auto client = etcd::GrpcClusterClient::create(flags->client);
+  if (!client) return usage(client.error().message);
+
+  SystemClock clock;
+  defrag::Runner runner(**client, clock, flags->rule, run_options_of(*this, *flags), say);
+  const defrag::RunReport report = runner.run(*seeds);
+  print_report(write_out, report);
   return report.exit_code();
 }
 

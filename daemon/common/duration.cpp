@@ -23,6 +23,32 @@ Error bad(std::string_view text, std::string_view why) {
                                                      " (use Go syntax such as 500ms, 30s, 1m30s)");
 }
 
+bool in_number(char c) { return (c >= '0' && c <= '9') || c == '.'; }
+
+// Takes one "<number><unit>" term off the front of `s`: its length in nanoseconds.
+Result<double> take_term(std::string_view text, std::string_view& s) {
+  std::size_t i = 0;
+  bool digits = false;
+  while (i < s.size() && in_number(s[i])) {
+    digits = digits || s[i] != '.';
+    ++i;
+  }
+  if (!digits) return bad(text, "expected a number");
+  double number = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + i, number);
+  if (ec != std::errc() || end != s.data() + i) return bad(text, "bad number");
+  s.remove_prefix(i);
+  std::size_t u = 0;
+  while (u < s.size() && !in_number(s[u])) ++u;
+  if (u == 0) return bad(text, "missing unit");
+  const std::string_view unit = s.substr(0, u);
+  s.remove_prefix(u);
+  for (const auto& k : kUnits) {
+    if (k.name == unit) return number * k.nanos;
+  }
+  return bad(text, "unknown unit \"" + std::string(unit) + "\"");
+}
+
 }  // namespace
 
 Result<std::chrono::nanoseconds> parse_go_duration(std::string_view text) {
@@ -37,31 +63,9 @@ Result<std::chrono::nanoseconds> parse_go_duration(std::string_view text) {
 
   double total = 0;
   while (!s.empty()) {
-    std::size_t i = 0;
-    bool digits = false;
-    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) {
-      digits = digits || s[i] != '.';
-      ++i;
-    }
-    if (!digits) return bad(text, "expected a number");
-    double number = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + i, number);
-    if (ec != std::errc() || end != s.data() + i) return bad(text, "bad number");
-    s.remove_prefix(i);
-    std::size_t u = 0;
-    while (u < s.size() && !((s[u] >= '0' && s[u] <= '9') || s[u] == '.')) ++u;
-    if (u == 0) return bad(text, "missing unit");
-    const std::string_view unit = s.substr(0, u);
-    s.remove_prefix(u);
-    bool known = false;
-    for (const auto& k : kUnits) {
-      if (k.name == unit) {
-        total += number * k.nanos;
-        known = true;
-        break;
-      }
-    }
-    if (!known) return bad(text, "unknown unit \"" + std::string(unit) + "\"");
+    const auto term = take_term(text, s);
+    if (!term) return term.error();
+    total += *term;
   }
   if (total > static_cast<double>(std::numeric_limits<std::int64_t>::max())) {
     return bad(text, "too large");

@@ -5,7 +5,7 @@
 namespace edd::config {
 namespace {
 
-constexpr std::size_t kMaxSecretBytes = 64 * 1024;
+constexpr std::size_t kMaxSecretBytes = std::size_t{64} * 1024;
 
 }  // namespace
 

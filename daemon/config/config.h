@@ -74,8 +74,8 @@ struct HttpConfig {
   std::string webhook_token_file;  // bearer token for the Alertmanager webhook; unset: disabled
   // Only firing alerts carrying every one of these labels trigger a run.
   std::vector<std::pair<std::string, std::string>> webhook_matchers{{"remediation", "etcd-defrag"}};
-  bool webhook_bypasses_rule = true;           // the alert is the rule; safety checks always apply
-  std::size_t body_limit_bytes = 1024 * 1024;  // larger requests get 413
+  bool webhook_bypasses_rule = true;  // the alert is the rule; safety checks always apply
+  std::size_t body_limit_bytes = std::size_t{1024} * 1024;  // larger requests get 413
 };
 
 struct LogConfig {

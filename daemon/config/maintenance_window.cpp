@@ -50,46 +50,40 @@ int parse_time(std::string_view s, bool allow_24) {
   return hours * 60 + minutes;
 }
 
-}  // namespace
-
-Result<MaintenanceWindow> parse_maintenance_window(std::string_view text) {
-  MaintenanceWindow w;
-  w.text = std::string(text);
-  std::string_view s = text;
+std::string_view trim_blanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  const auto space = s.find_first_of(" \t");
-  if (space == std::string_view::npos) return bad(text, "expected days and a time range");
-  const std::string_view days = s.substr(0, space);
-  std::string_view times = s.substr(space);
-  while (!times.empty() && (times.front() == ' ' || times.front() == '\t')) times.remove_prefix(1);
-  if (times.find_first_of(" \t") != std::string_view::npos) {
-    return bad(text, "unexpected text after the time range");
-  }
+  return s;
+}
 
+// "daily", or days and ranges of days such as "Mon-Fri,Sun"; a range may wrap past Saturday.
+Status parse_days(std::string_view text, std::string_view days, std::bitset<7>& weekdays) {
   if (lower(days) == "daily") {
-    w.weekdays.set();
-  } else {
-    std::string_view rest = days;
-    while (true) {
-      const auto comma = rest.find(',');
-      const std::string_view item = rest.substr(0, comma);
-      const auto dash = item.find('-');
-      const int first = day_index(item.substr(0, dash));
-      const int last = dash == std::string_view::npos ? first : day_index(item.substr(dash + 1));
-      if (first < 0 || last < 0) {
-        return bad(text, "unknown day \"" + std::string(item) +
-                             "\"; use daily, Mon, Tue, Wed, Thu, Fri, Sat, Sun or a range Mon-Fri");
-      }
-      for (int d = first;; d = (d + 1) % 7) {
-        w.weekdays.set(static_cast<std::size_t>(d));
-        if (d == last) break;
-      }
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
+    weekdays.set();
+    return {};
   }
+  std::string_view rest = days;
+  while (true) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    const auto dash = item.find('-');
+    const int first = day_index(item.substr(0, dash));
+    const int last = dash == std::string_view::npos ? first : day_index(item.substr(dash + 1));
+    if (first < 0 || last < 0) {
+      return bad(text, "unknown day \"" + std::string(item) +
+                           "\"; use daily, Mon, Tue, Wed, Thu, Fri, Sat, Sun or a range Mon-Fri");
+    }
+    for (int d = first;; d = (d + 1) % 7) {
+      weekdays.set(static_cast<std::size_t>(d));
+      if (d == last) break;
+    }
+    if (comma == std::string_view::npos) return {};
+    rest.remove_prefix(comma + 1);
+  }
+}
 
+// "HH:MM-HH:MM": minutes since midnight at the start and the end (24:00 only as an end).
+Status parse_times(std::string_view text, std::string_view times, MaintenanceWindow& w) {
   const auto dash = times.find('-');
   if (dash == std::string_view::npos) {
     return bad(text, "bad time range \"" + std::string(times) + "\"");
@@ -105,6 +99,23 @@ Result<MaintenanceWindow> parse_maintenance_window(std::string_view text) {
   }
   w.start = std::chrono::minutes(start);
   w.end = std::chrono::minutes(end);
+  return {};
+}
+
+}  // namespace
+
+Result<MaintenanceWindow> parse_maintenance_window(std::string_view text) {
+  MaintenanceWindow w;
+  w.text = std::string(text);
+  const std::string_view s = trim_blanks(text);
+  const auto space = s.find_first_of(" \t");
+  if (space == std::string_view::npos) return bad(text, "expected days and a time range");
+  const std::string_view times = trim_blanks(s.substr(space));
+  if (times.find_first_of(" \t") != std::string_view::npos) {
+    return bad(text, "unexpected text after the time range");
+  }
+  if (auto days = parse_days(text, s.substr(0, space), w.weekdays); !days) return days.error();
+  if (auto range = parse_times(text, times, w); !range) return range.error();
   return w;
 }
 

@@ -75,10 +75,8 @@ class Walker {
   SourcePosition pos_;
 };
 
-}  // namespace
-
-std::optional<SourcePosition> locate_in_string(std::string_view document, SourcePosition value,
-                                               std::size_t offset) {
+// The byte that toml++'s (line, column) names; its columns count code points.
+std::optional<std::size_t> byte_at(std::string_view document, SourcePosition value) {
   if (value.line == 0 || value.column == 0) return std::nullopt;
   std::size_t byte = 0;
   for (std::uint32_t line = 1; line < value.line; ++line) {
@@ -91,68 +89,93 @@ std::optional<SourcePosition> locate_in_string(std::string_view document, Source
     if (byte >= document.size() || document[byte] == '\n') return std::nullopt;
     byte += utf8_length(static_cast<unsigned char>(document[byte]));
   }
+  return byte;
+}
 
-  Walker w(document, byte, value);
-  bool basic = false;
+struct StringKind {
+  bool basic = false;  // "..." or """...""": escapes apply
   bool multi_line = false;
+};
+
+// Steps over the opening delimiter; nullopt when the value is not a string.
+std::optional<StringKind> open_string(Walker& w) {
+  StringKind kind;
   if (w.starts_with("\"\"\"")) {
-    basic = multi_line = true;
+    kind = {true, true};
   } else if (w.starts_with("'''")) {
-    multi_line = true;
+    kind = {false, true};
   } else if (w.starts_with("\"")) {
-    basic = true;
+    kind = {true, false};
   } else if (!w.starts_with("'")) {
     return std::nullopt;
   }
-  w.step(multi_line ? 3 : 1);
-  if (multi_line) {  // a newline right after the opening delimiter is not part of the string
+  w.step(kind.multi_line ? 3 : 1);
+  if (kind.multi_line) {  // a newline right after the opening delimiter is not part of the string
     if (w.peek() == '\n') {
       w.step();
     } else if (w.peek() == '\r' && w.peek(1) == '\n') {
       w.step(2);
     }
   }
+  return kind;
+}
 
+bool is_toml_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// One character of the source as the decoded string sees it: the code points it takes and the
+// bytes it gives.
+struct Unit {
+  std::size_t steps = 1;
+  std::size_t produced = 1;
+};
+
+// An escape of a basic string; nullopt when it is malformed.
+std::optional<Unit> escape_at(const Walker& w) {
+  const char next = w.peek(1);
+  if (next != 'u' && next != 'U') return Unit{2, 1};
+  const std::size_t digits = next == 'u' ? 4 : 8;
+  const std::string_view escape = w.ahead(2 + digits);
+  if (escape.size() != 2 + digits) return std::nullopt;
+  const auto cp = parse_hex(escape.substr(2));
+  if (!cp) return std::nullopt;
+  return Unit{2 + digits, encoded_length(*cp)};
+}
+
+std::optional<Unit> next_unit(const Walker& w, StringKind kind) {
+  const char c = w.peek();
+  if (kind.basic && c == '\\') return escape_at(w);
+  if (kind.multi_line && c == '\r' && w.peek(1) == '\n') return Unit{2, 1};  // toml++: "\n"
+  return Unit{1, w.cp_bytes()};
+}
+
+// Walks until `offset` decoded bytes are behind, or to the character or escape they end in.
+std::optional<SourcePosition> walk_decoded(Walker& w, StringKind kind, std::size_t offset) {
   std::size_t decoded = 0;
   while (decoded < offset && !w.done()) {
-    const char c = w.peek();
-    if (basic && c == '\\') {
-      const char next = w.peek(1);
-      if (multi_line && (next == ' ' || next == '\t' || next == '\n' || next == '\r')) {
-        w.step();  // a line-ending backslash trims itself and all whitespace after it
-        while (w.peek() == ' ' || w.peek() == '\t' || w.peek() == '\n' || w.peek() == '\r') {
-          w.step();
-        }
-        continue;
-      }
-      std::size_t raw = 2;
-      std::size_t produced = 1;
-      if (next == 'u' || next == 'U') {
-        const std::size_t digits = next == 'u' ? 4 : 8;
-        const std::string_view escape = w.ahead(2 + digits);
-        if (escape.size() != 2 + digits) return std::nullopt;
-        const auto cp = parse_hex(escape.substr(2));
-        if (!cp) return std::nullopt;
-        raw = 2 + digits;
-        produced = encoded_length(*cp);
-      }
-      if (decoded + produced > offset) break;  // the fault is inside this escape
-      decoded += produced;
-      w.step(raw);
+    if (kind.basic && kind.multi_line && w.peek() == '\\' && is_toml_space(w.peek(1))) {
+      w.step();  // a line-ending backslash trims itself and all whitespace after it
+      while (is_toml_space(w.peek())) w.step();
       continue;
     }
-    if (multi_line && c == '\r' && w.peek(1) == '\n') {  // toml++ keeps "\r\n" as "\n"
-      if (decoded + 1 > offset) break;
-      decoded += 1;
-      w.step(2);
-      continue;
-    }
-    const std::size_t n = w.cp_bytes();
-    if (decoded + n > offset) break;
-    decoded += n;
-    w.step();
+    const auto unit = next_unit(w, kind);
+    if (!unit) return std::nullopt;
+    if (decoded + unit->produced > offset) break;  // the fault is inside this one
+    decoded += unit->produced;
+    w.step(unit->steps);
   }
   return w.position();
+}
+
+}  // namespace
+
+std::optional<SourcePosition> locate_in_string(std::string_view document, SourcePosition value,
+                                               std::size_t offset) {
+  const auto byte = byte_at(document, value);
+  if (!byte) return std::nullopt;
+  Walker w(document, *byte, value);
+  const auto kind = open_string(w);
+  if (!kind) return std::nullopt;
+  return walk_decoded(w, *kind, offset);
 }
 
 }  // namespace edd::config

@@ -41,7 +41,7 @@ asio::awaitable<std::string> get_metrics(Stream& stream, const std::string& host
   co_await http::async_write(stream, req, asio::use_awaitable);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(16 * 1024 * 1024);
+  parser.body_limit(std::uint64_t{16} * 1024 * 1024);
   co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
   if (parser.get().result() != http::status::ok) co_return std::string{};
   co_return parser.release().body();
@@ -93,7 +93,7 @@ std::optional<std::int64_t> probe(const ProbeSettings& s, const std::string& end
     co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
     body = co_await get_metrics(stream, ep->host);
   };
-  asio::co_spawn(ioc, run(), [](std::exception_ptr) {});  // failures leave body empty
+  asio::co_spawn(ioc, run(), [](const std::exception_ptr&) {});  // failures leave body empty
   ioc.run_for(s.timeout);
   const auto value = find_metric_value(body, kQuotaMetric);
   if (!value || *value <= 0) return std::nullopt;

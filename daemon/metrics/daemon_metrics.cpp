@@ -39,6 +39,69 @@ const Histogram::BucketBoundaries kDefragBuckets = {0.05, 0.1, 0.25, 0.5, 1,   2
 const Histogram::BucketBoundaries kPollBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                   0.5,   1,    2.5,   5,    10,  30};
 
+// Every family's name and help, as a scrape shows them.
+struct FamilySpec {
+  const char* name;
+  const char* help;
+};
+constexpr FamilySpec kDbSize{"etcd_defragd_member_db_size_bytes",
+                             "Size of the member's backend database file (etcd dbSize)."};
+constexpr FamilySpec kDbSizeInUse{"etcd_defragd_member_db_size_in_use_bytes",
+                                  "Bytes of the member's database file in use (etcd dbSizeInUse)."};
+constexpr FamilySpec kDbSizeFree{
+    "etcd_defragd_member_db_size_free_bytes",
+    "Bytes a defragmentation could give back: dbSize minus dbSizeInUse."};
+constexpr FamilySpec kDbQuota{
+    "etcd_defragd_member_db_quota_bytes",
+    "The member's backend quota (--quota-backend-bytes); see member_quota_source."};
+constexpr FamilySpec kDbQuotaUsage{"etcd_defragd_member_db_quota_usage_ratio",
+                                   "dbSize divided by the quota; NOSPACE is raised at 1."};
+constexpr FamilySpec kIsLeader{"etcd_defragd_member_is_leader",
+                               "1 if the member is the raft leader, else 0."};
+constexpr FamilySpec kHealthy{
+    "etcd_defragd_member_healthy",
+    "1 if the member answered Status and a linearizable read at the last poll, else 0."};
+constexpr FamilySpec kAlarmActive{"etcd_defragd_member_alarm_active",
+                                  "1 while the member has the alarm raised, else 0."};
+constexpr FamilySpec kRuleMatch{
+    "etcd_defragd_member_rule_match",
+    "1 if the defrag rule matches the member at the last poll, 0 if not; absent "
+    "when it could not be evaluated."};
+constexpr FamilySpec kQuotaSource{
+    "etcd_defragd_member_quota_source",
+    "Always 1; the label source says where db_quota_bytes came from: status (etcd "
+    "3.6+), metrics (etcd_server_quota_backend_bytes) or flag (configured)."};
+constexpr FamilySpec kKnownDefragBug{
+    "etcd_defragd_member_known_defrag_bug",
+    "1 per known defragmentation bug of the etcd release the member runs; the labels "
+    "issue and fixed_in name it and the first release without it."};
+constexpr FamilySpec kVersionChange{
+    "etcd_defragd_version_change_in_progress",
+    "1 while an etcd upgrade (members on different minor versions) or downgrade is in "
+    "progress, by kind; the daemon starts no run meanwhile unless configured to."};
+constexpr FamilySpec kRuns{"etcd_defragd_runs_total",
+                           "Defrag runs by what triggered them and their outcome."};
+constexpr FamilySpec kMemberDefrags{
+    "etcd_defragd_member_defrags_total",
+    "Members handled by runs, by result (defragmented, skipped, failed, not reached)."};
+constexpr FamilySpec kDefragDuration{"etcd_defragd_defrag_duration_seconds",
+                                     "Duration of each successful Defragment call, by member."};
+constexpr FamilySpec kReclaimed{"etcd_defragd_reclaimed_bytes_total",
+                                "Bytes of database files given back by defragmentation."};
+constexpr FamilySpec kLastRun{"etcd_defragd_last_run_timestamp_seconds",
+                              "Unix time the last run by this daemon finished; 0 before any."};
+constexpr FamilySpec kLockHeld{"etcd_defragd_lock_held",
+                               "1 while this daemon holds the actor lock, else 0."};
+constexpr FamilySpec kDisarms{"etcd_defragd_alarm_disarms_total",
+                              "NOSPACE alarms disarmed, one per member."};
+constexpr FamilySpec kPollDuration{"etcd_defragd_poll_duration_seconds",
+                                   "Duration of each poll of the members' status."};
+constexpr FamilySpec kPollErrors{"etcd_defragd_poll_errors_total",
+                                 "Polls that failed to get a full view of the cluster."};
+constexpr FamilySpec kWebhookRequests{"etcd_defragd_webhook_requests_total",
+                                      "Webhook requests (Alertmanager, manual) by HTTP status."};
+constexpr FamilySpec kBuildInfo{"etcd_defragd_build_info", "Always 1; the label version is ours."};
+
 // The member label: its name, else its ID, else its endpoint, so a series always names it.
 std::string member_label(const std::string& name, std::uint64_t id, const std::string& endpoint) {
   if (!name.empty()) return name;
@@ -64,16 +127,26 @@ struct DaemonMetrics::Impl {
   explicit Impl(const std::string& version);
 
   template <class T>
-  static Family<T>& family(prometheus::Registry& r, const std::string& name,
-                           const std::string& help) {
+  static Family<T>& family(prometheus::Registry& r, const FamilySpec& spec) {
     if constexpr (std::is_same_v<T, Gauge>) {
-      return prometheus::BuildGauge().Name(name).Help(help).Register(r);
+      return prometheus::BuildGauge().Name(spec.name).Help(spec.help).Register(r);
     } else if constexpr (std::is_same_v<T, Counter>) {
-      return prometheus::BuildCounter().Name(name).Help(help).Register(r);
+      return prometheus::BuildCounter().Name(spec.name).Help(spec.help).Register(r);
     } else {
-      return prometheus::BuildHistogram().Name(name).Help(help).Register(r);
+      return prometheus::BuildHistogram().Name(spec.name).Help(spec.help).Register(r);
     }
   }
+  // Every series whose absence would hide a first event, created at zero.
+  void start_from_zero();
+
+  // One poll's series of one member; the per-member ones are remembered as wanted.
+  std::pair<std::string, std::uint64_t> identify(const etcd::MemberSnapshot& snap) const;
+  void set_history_and_health(const etcd::MemberSnapshot& snap, const MemberVerdict& verdict,
+                              const Labels& labels);
+  void set_sizes(const etcd::MemberSnapshot& snap, const Labels& labels);
+  void set_version_change(const std::vector<etcd::MemberSnapshot>& members);
+  // Removes the per-member series this update did not set (members gone, alarms cleared).
+  void remove_unwanted();
 
   // Sets one per-member gauge and remembers it as wanted in this update.
   void set_member(Family<Gauge>& f, Labels labels, double value);
@@ -114,82 +187,43 @@ struct DaemonMetrics::Impl {
 };
 
 DaemonMetrics::Impl::Impl(const std::string& version)
-    : db_size(family<Gauge>(*registry, "etcd_defragd_member_db_size_bytes",
-                            "Size of the member's backend database file (etcd dbSize).")),
-      db_size_in_use(
-          family<Gauge>(*registry, "etcd_defragd_member_db_size_in_use_bytes",
-                        "Bytes of the member's database file in use (etcd dbSizeInUse).")),
-      db_size_free(
-          family<Gauge>(*registry, "etcd_defragd_member_db_size_free_bytes",
-                        "Bytes a defragmentation could give back: dbSize minus dbSizeInUse.")),
-      db_quota(family<Gauge>(
-          *registry, "etcd_defragd_member_db_quota_bytes",
-          "The member's backend quota (--quota-backend-bytes); see member_quota_source.")),
-      db_quota_usage(family<Gauge>(*registry, "etcd_defragd_member_db_quota_usage_ratio",
-                                   "dbSize divided by the quota; NOSPACE is raised at 1.")),
-      is_leader(family<Gauge>(*registry, "etcd_defragd_member_is_leader",
-                              "1 if the member is the raft leader, else 0.")),
-      healthy(family<Gauge>(
-          *registry, "etcd_defragd_member_healthy",
-          "1 if the member answered Status and a linearizable read at the last poll, else 0.")),
-      alarm_active(family<Gauge>(*registry, "etcd_defragd_member_alarm_active",
-                                 "1 while the member has the alarm raised, else 0.")),
-      rule_match(family<Gauge>(
-          *registry, "etcd_defragd_member_rule_match",
-          "1 if the defrag rule matches the member at the last poll, 0 if not; absent "
-          "when it could not be evaluated.")),
-      quota_source(family<Gauge>(
-          *registry, "etcd_defragd_member_quota_source",
-          "Always 1; the label source says where db_quota_bytes came from: status (etcd "
-          "3.6+), metrics (etcd_server_quota_backend_bytes) or flag (configured).")),
-      known_defrag_bug(family<Gauge>(
-          *registry, "etcd_defragd_member_known_defrag_bug",
-          "1 per known defragmentation bug of the etcd release the member runs; the labels "
-          "issue and fixed_in name it and the first release without it.")),
-      version_change(family<Gauge>(
-          *registry, "etcd_defragd_version_change_in_progress",
-          "1 while an etcd upgrade (members on different minor versions) or downgrade is in "
-          "progress, by kind; the daemon starts no run meanwhile unless configured to.")),
-      runs(family<Counter>(*registry, "etcd_defragd_runs_total",
-                           "Defrag runs by what triggered them and their outcome.")),
-      member_defrags(family<Counter>(
-          *registry, "etcd_defragd_member_defrags_total",
-          "Members handled by runs, by result (defragmented, skipped, failed, not reached).")),
-      defrag_duration(family<Histogram>(*registry, "etcd_defragd_defrag_duration_seconds",
-                                        "Duration of each successful Defragment call, by member.")),
-      reclaimed(family<Counter>(*registry, "etcd_defragd_reclaimed_bytes_total",
-                                "Bytes of database files given back by defragmentation.")
-                    .Add({})),
-      last_run(family<Gauge>(*registry, "etcd_defragd_last_run_timestamp_seconds",
-                             "Unix time the last run by this daemon finished; 0 before any.")
-                   .Add({})),
-      lock_held(family<Gauge>(*registry, "etcd_defragd_lock_held",
-                              "1 while this daemon holds the actor lock, else 0.")
-                    .Add({})),
-      disarms(family<Counter>(*registry, "etcd_defragd_alarm_disarms_total",
-                              "NOSPACE alarms disarmed, one per member.")
-                  .Add({})),
-      poll_duration(family<Histogram>(*registry, "etcd_defragd_poll_duration_seconds",
-                                      "Duration of each poll of the members' status.")
-                        .Add({}, kPollBuckets)),
-      poll_errors(family<Counter>(*registry, "etcd_defragd_poll_errors_total",
-                                  "Polls that failed to get a full view of the cluster.")
-                      .Add({})),
-      webhook_requests(family<Counter>(*registry, "etcd_defragd_webhook_requests_total",
-                                       "Webhook requests (Alertmanager, manual) by HTTP status.")) {
-  family<Gauge>(*registry, "etcd_defragd_build_info", "Always 1; the label version is ours.")
-      .Add({{"version", version}})
-      .Set(1);
+    : db_size(family<Gauge>(*registry, kDbSize)),
+      db_size_in_use(family<Gauge>(*registry, kDbSizeInUse)),
+      db_size_free(family<Gauge>(*registry, kDbSizeFree)),
+      db_quota(family<Gauge>(*registry, kDbQuota)),
+      db_quota_usage(family<Gauge>(*registry, kDbQuotaUsage)),
+      is_leader(family<Gauge>(*registry, kIsLeader)),
+      healthy(family<Gauge>(*registry, kHealthy)),
+      alarm_active(family<Gauge>(*registry, kAlarmActive)),
+      rule_match(family<Gauge>(*registry, kRuleMatch)),
+      quota_source(family<Gauge>(*registry, kQuotaSource)),
+      known_defrag_bug(family<Gauge>(*registry, kKnownDefragBug)),
+      version_change(family<Gauge>(*registry, kVersionChange)),
+      runs(family<Counter>(*registry, kRuns)),
+      member_defrags(family<Counter>(*registry, kMemberDefrags)),
+      defrag_duration(family<Histogram>(*registry, kDefragDuration)),
+      reclaimed(family<Counter>(*registry, kReclaimed).Add({})),
+      last_run(family<Gauge>(*registry, kLastRun).Add({})),
+      lock_held(family<Gauge>(*registry, kLockHeld).Add({})),
+      disarms(family<Counter>(*registry, kDisarms).Add({})),
+      poll_duration(family<Histogram>(*registry, kPollDuration).Add({}, kPollBuckets)),
+      poll_errors(family<Counter>(*registry, kPollErrors).Add({})),
+      webhook_requests(family<Counter>(*registry, kWebhookRequests)) {
+  family<Gauge>(*registry, kBuildInfo).Add({{"version", version}}).Set(1);
+  start_from_zero();
+}
+
+void DaemonMetrics::Impl::start_from_zero() {
   // Every trigger x outcome from zero, so rate() and increase() see the first run.
   for (auto t : kTriggers) {
     for (auto o : kOutcomes) {
       runs.Add({{"trigger", trigger_name(t)}, {"result", defrag::outcome_name(o)}});
     }
   }
-  // The webhook's answers from zero too, so a single 401 shows in increase() (and alerts).
   for (auto kind : {defrag::VersionChange::kUpgrade, defrag::VersionChange::kDowngrade}) {
     version_change.Add({{"kind", defrag::version_change_name(kind)}});
   }
+  // The webhook's answers from zero too, so a single 401 shows in increase() (and alerts).
   for (const char* code : {"200", "202", "400", "401", "404", "405", "413", "431", "500"}) {
     webhook_requests.Add({{"code", code}});
   }
@@ -207,83 +241,101 @@ DaemonMetrics::DaemonMetrics(const std::string& version) : impl_(std::make_uniqu
 
 DaemonMetrics::~DaemonMetrics() = default;
 
+// A member that stops answering keeps the name and ID it last had.
+std::pair<std::string, std::uint64_t> DaemonMetrics::Impl::identify(
+    const etcd::MemberSnapshot& snap) const {
+  std::string name = snap.name;
+  std::uint64_t id = snap.status ? snap.status->member_id : 0;
+  if (auto known = identity.find(snap.endpoint); known != identity.end()) {
+    if (name.empty()) name = known->second.first;
+    if (id == 0) id = known->second.second;
+  }
+  return {name, id};
+}
+
+void DaemonMetrics::Impl::set_history_and_health(const etcd::MemberSnapshot& snap,
+                                                 const MemberVerdict& verdict,
+                                                 const Labels& labels) {
+  const std::string& member = labels.at("member");
+  // Per-member history from zero, so increase() counts a member's first defrag and its
+  // duration (a series born at its first event hides that event). History is never removed.
+  for (auto r : {defrag::MemberResult::kDefragmented, defrag::MemberResult::kSkipped,
+                 defrag::MemberResult::kFailed, defrag::MemberResult::kNotReached}) {
+    member_defrags.Add({{"member", member}, {"result", defrag::member_result_name(r)}});
+  }
+  defrag_duration.Add({{"member", member}}, kDefragBuckets);
+  set_member(healthy, labels, verdict.healthy ? 1 : 0);
+  auto alarm = [&labels](etcd::AlarmType a) {
+    Labels l = labels;
+    l["alarm"] = etcd::alarm_name(a);
+    return l;
+  };
+  for (auto a : kKnownAlarms) set_member(alarm_active, alarm(a), 0);
+  for (auto a : snap.alarms) {
+    if (a != etcd::AlarmType::kNone) set_member(alarm_active, alarm(a), 1);
+  }
+  if (verdict.rule_match) set_member(rule_match, labels, *verdict.rule_match ? 1 : 0);
+}
+
+// Only for a member that answered: the sizes of one that did not are unknown, not stale.
+void DaemonMetrics::Impl::set_sizes(const etcd::MemberSnapshot& snap, const Labels& labels) {
+  const auto& s = *snap.status;
+  set_member(db_size, labels, static_cast<double>(s.db_size));
+  set_member(db_size_in_use, labels, static_cast<double>(s.db_size_in_use));
+  set_member(db_size_free, labels, static_cast<double>(snap.db_size_free()));
+  set_member(is_leader, labels, s.is_leader() ? 1 : 0);
+  if (snap.quota_bytes > 0) {
+    set_member(db_quota, labels, static_cast<double>(snap.quota_bytes));
+    set_member(db_quota_usage, labels, snap.quota_usage());
+    Labels source = labels;
+    source["source"] = etcd::quota_source_name(snap.quota_source);
+    set_member(quota_source, std::move(source), 1);
+  }
+  for (const auto& bug : defrag::known_defrag_bugs(s.version)) {
+    Labels l = labels;
+    l["version"] = s.version;
+    l["issue"] = bug.issue;
+    l["fixed_in"] = bug.fixed_in;
+    set_member(known_defrag_bug, std::move(l), 1);
+  }
+}
+
+void DaemonMetrics::Impl::set_version_change(const std::vector<etcd::MemberSnapshot>& members) {
+  const auto change = defrag::detect_version_change(members).change;
+  for (auto kind : {defrag::VersionChange::kUpgrade, defrag::VersionChange::kDowngrade}) {
+    version_change.Add({{"kind", defrag::version_change_name(kind)}}).Set(change == kind ? 1 : 0);
+  }
+}
+
+void DaemonMetrics::Impl::remove_unwanted() {
+  for (auto it = member_series.begin(); it != member_series.end();) {
+    if (wanted.contains(it->first)) {
+      ++it;
+    } else {
+      it->first.first->Remove(it->second);
+      it = member_series.erase(it);
+    }
+  }
+}
+
 void DaemonMetrics::update_members(const std::vector<etcd::MemberSnapshot>& members,
                                    const std::vector<MemberVerdict>& verdicts) {
   std::lock_guard lock(impl_->mutex);
   auto& m = *impl_;
   m.wanted.clear();
   std::map<std::string, std::pair<std::string, std::uint64_t>> identity;
-
   for (std::size_t i = 0; i < members.size(); ++i) {
     const auto& snap = members[i];
-    const MemberVerdict verdict = i < verdicts.size() ? verdicts[i] : MemberVerdict{};
-
-    auto known = m.identity.find(snap.endpoint);
-    std::string name = snap.name;
-    std::uint64_t id = snap.status ? snap.status->member_id : 0;
-    if (known != m.identity.end()) {
-      if (name.empty()) name = known->second.first;
-      if (id == 0) id = known->second.second;
-    }
+    const auto [name, id] = m.identify(snap);
     identity[snap.endpoint] = {name, id};
-
     const Labels labels{{"member", member_label(name, id, snap.endpoint)},
                         {"member_id", id != 0 ? etcd::member_id_hex(id) : ""},
                         {"endpoint", snap.endpoint}};
-    auto with = [&labels](const char* key, std::string value) {
-      Labels l = labels;
-      l[key] = std::move(value);
-      return l;
-    };
-
-    // Per-member history from zero, so increase() counts a member's first defrag and its
-    // duration (a series born at its first event hides that event). History is never removed.
-    for (auto r : {defrag::MemberResult::kDefragmented, defrag::MemberResult::kSkipped,
-                   defrag::MemberResult::kFailed, defrag::MemberResult::kNotReached}) {
-      m.member_defrags.Add(
-          {{"member", labels.at("member")}, {"result", defrag::member_result_name(r)}});
-    }
-    m.defrag_duration.Add({{"member", labels.at("member")}}, kDefragBuckets);
-    m.set_member(m.healthy, labels, verdict.healthy ? 1 : 0);
-    for (auto a : kKnownAlarms) m.set_member(m.alarm_active, with("alarm", etcd::alarm_name(a)), 0);
-    for (auto a : snap.alarms) {
-      if (a != etcd::AlarmType::kNone) {
-        m.set_member(m.alarm_active, with("alarm", etcd::alarm_name(a)), 1);
-      }
-    }
-    if (verdict.rule_match) m.set_member(m.rule_match, labels, *verdict.rule_match ? 1 : 0);
-    if (!snap.status) continue;  // sizes of a member that did not answer are unknown, not stale
-
-    const auto& s = *snap.status;
-    m.set_member(m.db_size, labels, static_cast<double>(s.db_size));
-    m.set_member(m.db_size_in_use, labels, static_cast<double>(s.db_size_in_use));
-    m.set_member(m.db_size_free, labels, static_cast<double>(snap.db_size_free()));
-    m.set_member(m.is_leader, labels, s.is_leader() ? 1 : 0);
-    if (snap.quota_bytes > 0) {
-      m.set_member(m.db_quota, labels, static_cast<double>(snap.quota_bytes));
-      m.set_member(m.db_quota_usage, labels, snap.quota_usage());
-      m.set_member(m.quota_source, with("source", etcd::quota_source_name(snap.quota_source)), 1);
-    }
-    for (const auto& bug : defrag::known_defrag_bugs(s.version)) {
-      Labels l = with("version", s.version);
-      l["issue"] = bug.issue;
-      l["fixed_in"] = bug.fixed_in;
-      m.set_member(m.known_defrag_bug, std::move(l), 1);
-    }
+    m.set_history_and_health(snap, i < verdicts.size() ? verdicts[i] : MemberVerdict{}, labels);
+    if (snap.status) m.set_sizes(snap, labels);
   }
-  const auto change = defrag::detect_version_change(members).change;
-  for (auto kind : {defrag::VersionChange::kUpgrade, defrag::VersionChange::kDowngrade}) {
-    m.version_change.Add({{"kind", defrag::version_change_name(kind)}}).Set(change == kind ? 1 : 0);
-  }
-
-  for (auto it = m.member_series.begin(); it != m.member_series.end();) {
-    if (m.wanted.contains(it->first)) {
-      ++it;
-    } else {
-      it->first.first->Remove(it->second);
-      it = m.member_series.erase(it);
-    }
-  }
+  m.set_version_change(members);
+  m.remove_unwanted();
   m.identity = std::move(identity);
 }
 
