@@ -336,6 +336,11 @@ int run_daemon(const std::string& config_path) {
     http_options.tls = http::TlsFiles{cfg.http.cert, cfg.http.key, cfg.http.client_ca};
   }
   http_options.body_limit_bytes = cfg.http.body_limit_bytes;
+  http_options.max_connections = cfg.http.max_connections;
+  http_options.max_connections_per_address = cfg.http.max_connections_per_address;
+  http_options.request_head_timeout = cfg.http.request_head_timeout;
+  http_options.idle_timeout = cfg.http.idle_timeout;
+  http_options.tls_handshake_timeout = cfg.http.tls_handshake_timeout;
   http::Server server(io, http_options, [&log](http::LogLevel level, const std::string& m) {
     switch (level) {
       case http::LogLevel::kDebug:
@@ -356,6 +361,9 @@ int run_daemon(const std::string& config_path) {
   server.on_response([&metrics](std::string_view, std::string_view path, unsigned status) {
     if (path.empty() || path == "/v1/alertmanager") metrics.count_webhook(static_cast<int>(status));
   });
+  server.on_connection_event([&metrics](http::ConnectionEvent event, std::string_view) {
+    metrics.count_http_connection_rejected(std::string(http::connection_event_name(event)));
+  });
   // Wakes the worker early: a run was requested, or we stop.
   std::mutex wake_mu;
   std::condition_variable wake;
@@ -373,6 +381,9 @@ int run_daemon(const std::string& config_path) {
                           cfg.http.webhook_bypasses_rule};
   if (webhook.token.empty())
     log.info("webhook and /v1/defrag disabled: no http.webhook_token_file");
+  auto count_401 = [&metrics](http::BearerCheck why) {
+    metrics.count_unauthorized(std::string(http::bearer_check_name(why)));
+  };
   add_webhook_routes(server.router(), {[&] {
                                          std::lock_guard l(cfg_mu);
                                          return webhook;
@@ -386,7 +397,8 @@ int run_daemon(const std::string& config_path) {
                                        [&] {
                                          std::lock_guard l(cfg_mu);
                                          return cfg.policy.rule;
-                                       }});
+                                       },
+                                       count_401});
   http::add_daemon_routes(server.router(), {[&] { return metrics.serialize(); },
                                             [&] {
                                               std::lock_guard l(cfg_mu);
