@@ -1,0 +1,447 @@
+// The HTTP listener under a same-host slowloris, end to end: a real 3-member cluster, two real
+// daemons (one plain, one HTTPS), hundreds of connections per daemon that never finish a request
+// (from 127.0.0.1, where Prometheus also comes from, and from 127.0.0.2-9), reopened as soon as
+// the daemon closes them. Meanwhile Debian's real Prometheus scrapes both every second and a
+// client posts valid Alertmanager payloads to both: every scrape and every webhook call must
+// succeed, the daemons keep polling and run, their memory stays bounded, and the evictions are
+// counted. Every process is stopped by its PID; every loop is bounded.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon_process.h"
+#include "defrag_helpers.h"
+#include "harness/pki.h"
+#include "harness/test_record.h"
+
+using namespace edd::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+constexpr auto kAttack = 20s;
+constexpr int kLoopbackSlow = 100;   // from 127.0.0.1: over the per-address cap (32)
+constexpr int kOtherSources = 8;     // 127.0.0.2-9 ...
+constexpr int kPerOtherSource = 30;  // ... 30 each: with the above, over the global cap (256)
+// What the attacked connections may add to a daemon's resident memory at most. Under
+// AddressSanitizer freed memory sits in a quarantine (256 MiB by default), which the churn of
+// thousands of connections fills: the daemons get a small one (below), and ASan's redzones
+// more than double what remains.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kMaxGrowthKiB = 128 * 1024;
+#else
+constexpr long kMaxGrowthKiB = 48 * 1024;
+#endif
+
+// Daemons started from now on keep at most 16 MiB of freed memory in ASan's quarantine, so their
+// RSS shows what they hold rather than what ASan holds back; nothing else of ASan changes.
+void small_asan_quarantine() {
+#if defined(__SANITIZE_ADDRESS__)
+  const char* current = std::getenv("ASAN_OPTIONS");
+  std::string options = current ? current : "";
+  options += std::string(options.empty() ? "" : ":") + "quarantine_size_mb=16";
+  ::setenv("ASAN_OPTIONS", options.c_str(), 1);
+#endif
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw std::runtime_error("cannot write " + path);
+}
+
+long rss_kib(pid_t pid) {
+  std::istringstream lines(read_text("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw std::runtime_error("cannot bind a loopback port");
+  return ntohs(addr.sin_port);
+}
+
+std::string random_token() {
+  std::ifstream in("/dev/urandom", std::ios::binary);
+  unsigned char bytes[24];
+  in.read(reinterpret_cast<char*>(bytes), sizeof bytes);
+  std::string hex_text;
+  for (unsigned char b : bytes) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", b);
+    hex_text += two;
+  }
+  remember_secret(hex_text);
+  return hex_text;
+}
+
+// One daemon as a client sees it: where, and with which CA when it speaks HTTPS.
+struct Target {
+  const DaemonProcess* daemon;
+  std::string ca_file;  // empty: plain HTTP
+  std::string url(const std::string& path) const {
+    return (ca_file.empty() ? "http" : "https") + std::string("://127.0.0.1:") +
+           std::to_string(daemon->port()) + path;
+  }
+  std::vector<std::string> curl(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"curl", "-sS", "--max-time", "5"});
+    if (!ca_file.empty()) args.insert(args.begin() + 4, {"--cacert", ca_file});
+    return args;
+  }
+};
+
+// The value of one sample of the daemon's /metrics; -1 when absent or unreachable.
+double metric(const Target& t, const std::string& sample) {
+  const CommandResult r = run_command(t.curl({t.url("/metrics")}), 10s);
+  remember_output(r.out);
+  const auto at = r.out.find("\n" + sample + " ");
+  return at == std::string::npos ? -1 : std::stod(r.out.substr(at + sample.size() + 2));
+}
+
+double rejected(const Target& t, const std::string& reason) {
+  return metric(t, "etcd_defragd_http_connections_rejected_total{reason=\"" + reason + "\"}");
+}
+
+// Connections that send `first_bytes` and then nothing, held open to one port from several
+// loopback addresses by a thread that reopens every one the daemon closes, 5 times a second.
+class SlowClients {
+ public:
+  SlowClients(int port, std::string first_bytes)
+      : port_(port), first_bytes_(std::move(first_bytes)) {
+    for (int i = 0; i < kLoopbackSlow; ++i) slots_.push_back({"127.0.0.1", -1});
+    for (int s = 2; s < 2 + kOtherSources; ++s) {
+      for (int i = 0; i < kPerOtherSource; ++i)
+        slots_.push_back({"127.0.0." + std::to_string(s), -1});
+    }
+    thread_ = std::thread([this] { run(); });
+  }
+  ~SlowClients() { stop(); }
+  SlowClients(const SlowClients&) = delete;
+  SlowClients& operator=(const SlowClients&) = delete;
+
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    for (auto& s : slots_) close_slot(s);
+  }
+  std::size_t slots() const { return slots_.size(); }
+  std::size_t opened() const { return opened_; }
+  std::size_t closed_by_daemon() const { return closed_; }
+
+ private:
+  struct Slot {
+    std::string source;
+    int fd;
+  };
+
+  void run() {
+    // Bounded even if the test forgets to stop it.
+    const auto deadline = std::chrono::steady_clock::now() + 3 * kAttack;
+    while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+      for (auto& s : slots_) {
+        if (s.fd < 0) open_slot(s);
+      }
+      reap_closed();
+      std::this_thread::sleep_for(200ms);
+    }
+  }
+
+  void open_slot(Slot& s) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    const timeval connect_timeout{0, 200'000};  // a full backlog must not stall the loop
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &connect_timeout, sizeof connect_timeout);
+    sockaddr_in from{}, to{};
+    from.sin_family = to.sin_family = AF_INET;
+    ::inet_pton(AF_INET, s.source.c_str(), &from.sin_addr);
+    ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    to.sin_port = htons(static_cast<std::uint16_t>(port_));
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+        ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+      ::close(fd);
+      return;
+    }
+    if (!first_bytes_.empty()) ::send(fd, first_bytes_.data(), first_bytes_.size(), MSG_NOSIGNAL);
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    s.fd = fd;
+    ++opened_;
+  }
+
+  // A slot whose socket reads EOF or a reset was closed by the daemon.
+  void reap_closed() {
+    std::vector<pollfd> fds;
+    std::vector<Slot*> owners;
+    for (auto& s : slots_) {
+      if (s.fd < 0) continue;
+      fds.push_back({s.fd, POLLIN, 0});
+      owners.push_back(&s);
+    }
+    if (fds.empty() || ::poll(fds.data(), fds.size(), 0) <= 0) return;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      char buf[256];
+      if (::recv(fds[i].fd, buf, sizeof buf, MSG_DONTWAIT) > 0) continue;  // not closed yet
+      close_slot(*owners[i]);
+      ++closed_;
+    }
+  }
+
+  static void close_slot(Slot& s) {
+    if (s.fd >= 0) ::close(s.fd);
+    s.fd = -1;
+  }
+
+  int port_;
+  std::string first_bytes_;
+  std::vector<Slot> slots_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> opened_{0};
+  std::atomic<std::size_t> closed_{0};
+  std::thread thread_;
+};
+
+// Debian's Prometheus scraping both daemons every second, stopped by PID.
+class Prometheus {
+ public:
+  Prometheus(const std::string& dir, const std::vector<Target>& targets) {
+    std::filesystem::create_directories(dir + "/tsdb");
+    std::ostringstream y;
+    y << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n";
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      y << "  - job_name: edd-" << i << "\n";
+      if (!targets[i].ca_file.empty()) {
+        y << "    scheme: https\n    tls_config:\n      ca_file: " << targets[i].ca_file << "\n";
+      }
+      y << "    static_configs:\n      - targets: ['127.0.0.1:" << targets[i].daemon->port()
+        << "']\n";
+    }
+    write_text(dir + "/prometheus.yml", y.str());
+    log_ = dir + "/prometheus.log";
+    port_ = free_port();
+    pid_ = spawn_process({"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
+                          "--storage.tsdb.path=" + dir + "/tsdb",
+                          "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
+                         log_);
+    if (!eventually(60s, [&] { return get("/-/ready").find("Ready") != std::string::npos; })) {
+      throw std::runtime_error("prometheus did not become ready:\n" + read_text(log_));
+    }
+  }
+  ~Prometheus() { stop_processes({pid_}, 10s); }
+  Prometheus(const Prometheus&) = delete;
+  Prometheus& operator=(const Prometheus&) = delete;
+
+  std::string get(const std::string& path_and_query) const {
+    return run_command({"curl", "-sS", "--max-time", "5", "-g",
+                        "http://127.0.0.1:" + std::to_string(port_) + path_and_query},
+                       10s)
+        .out;
+  }
+  // One value per series of an instant query at `at` (unix seconds).
+  std::vector<double> query(const std::string& expr, double at) const {
+    const CommandResult r = run_command(
+        {"curl", "-sS", "--max-time", "5", "-G",
+         "http://127.0.0.1:" + std::to_string(port_) + "/api/v1/query", "--data-urlencode",
+         "query=" + expr, "--data-urlencode", "time=" + std::to_string(at)},
+        10s);
+    std::vector<double> values;
+    boost::system::error_code ec;
+    const json::value v = json::parse(r.out, ec);
+    if (ec || !v.is_object() || !v.as_object().contains("data")) return values;
+    for (const auto& s : v.at("data").at("result").as_array()) {
+      values.push_back(std::stod(std::string(s.at("value").as_array().at(1).as_string())));
+    }
+    return values;
+  }
+  std::string log() const { return read_text(log_); }
+
+ private:
+  std::string log_;
+  int port_ = 0;
+  pid_t pid_ = 0;
+};
+
+// A valid Alertmanager notification with one firing alert the daemons' matchers select.
+std::string firing_payload() {
+  const json::object labels{{"alertname", "EtcdDefragdQuotaUsageHigh"},
+                            {"remediation", "etcd-defrag"}};
+  const json::object alert{{"status", "firing"},
+                           {"labels", labels},
+                           {"annotations", json::object{}},
+                           {"startsAt", "2024-01-01T00:00:00Z"},
+                           {"endsAt", "0001-01-01T00:00:00Z"},
+                           {"fingerprint", "0123456789abcdef"}};
+  return json::serialize(json::object{{"version", "4"},
+                                      {"groupKey", "{}:{remediation=\"etcd-defrag\"}"},
+                                      {"status", "firing"},
+                                      {"receiver", "etcd-defragd"},
+                                      {"groupLabels", json::object{}},
+                                      {"commonLabels", labels},
+                                      {"commonAnnotations", json::object{}},
+                                      {"externalURL", "http://127.0.0.1:9093"},
+                                      {"alerts", json::array{alert}}});
+}
+
+// The HTTP status of one webhook call; 0 when there was no answer.
+int post_webhook(const Target& t, const std::string& token) {
+  const CommandResult r =
+      run_command(t.curl({"-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H",
+                          "Authorization: Bearer " + token, "-H", "Content-Type: application/json",
+                          "--data-binary", "@-", t.url("/v1/alertmanager")}),
+                  10s, {}, firing_payload());
+  try {
+    return r.exit_code == 0 ? std::stoi(r.out) : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "e2e: hundreds of slow connections (plain and TLS) do not stop Prometheus' scrapes, the "
+    "webhook, the poll or the run; memory stays bounded and the evictions are counted",
+    "[e2e]") {
+  auto cluster = EtcdCluster::start(cluster_options());
+  const std::string token = random_token();
+  const std::string token_file = cluster->dir() + "/webhook.token";
+  write_text(token_file, token + "\n");
+  std::filesystem::permissions(
+      token_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const TestPki pki = generate_test_pki(cluster->dir() + "/http-pki");
+  remember_key_file(pki.server_key_file);
+
+  small_asan_quarantine();
+  DaemonSettings s;
+  s.rule = "dbQuotaUsage > 2";  // never: the webhook's alert starts the run
+  s.http_extra = "webhook_token_file = \"" + token_file + "\"";
+  DaemonProcess plain(*cluster, 0, s, "-plain");
+  s.http_extra +=
+      "\ncert = \"" + pki.server_cert_file + "\"\nkey = \"" + pki.server_key_file + "\"";
+  DaemonProcess tls(*cluster, 1, s, "-tls");
+  const std::vector<Target> targets{{&plain, ""}, {&tls, pki.ca_file}};
+  Prometheus prom(cluster->dir() + "/prometheus", targets);
+  REQUIRE(eventually(
+      30s, [&] { return prom.query("count(up == 1)", unix_now()) == std::vector<double>{2}; }));
+
+  std::vector<double> polls_before;
+  std::vector<long> rss_before, rss_max;
+  for (const auto& t : targets) {
+    polls_before.push_back(metric(t, "etcd_defragd_poll_duration_seconds_count"));
+    rss_before.push_back(rss_kib(t.daemon->pid()));
+  }
+  rss_max = rss_before;
+
+  const double attack_started = unix_now();
+  SlowClients plain_attack(plain.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+  SlowClients tls_attack(tls.port(), std::string("\x16\x03\x01\x00\xf1\x01", 6));
+  std::vector<int> webhook_codes;
+  const auto attack_end = std::chrono::steady_clock::now() + kAttack;
+  while (std::chrono::steady_clock::now() < attack_end) {
+    for (const auto& t : targets) webhook_codes.push_back(post_webhook(t, token));
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      rss_max[i] = std::max(rss_max[i], rss_kib(targets[i].daemon->pid()));
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+  const double attack_ended = unix_now();
+  // Before the daemons' counters: every closure seen here has been counted by then.
+  const std::size_t plain_closed = plain_attack.closed_by_daemon();
+  const std::size_t tls_closed = tls_attack.closed_by_daemon();
+  // Still under attack: the daemons' own counters, read through the attacked listener.
+  std::vector<double> polls_after, evicted, all_rejected;
+  for (const auto& t : targets) {
+    polls_after.push_back(metric(t, "etcd_defragd_poll_duration_seconds_count"));
+    evicted.push_back(rejected(t, "evicted_incomplete"));
+    double sum = 0;
+    for (const char* reason : {"listener_full", "per_address_limit", "evicted_incomplete",
+                               "head_timeout", "request_timeout", "tls_handshake_timeout"}) {
+      sum += std::max(0.0, rejected(t, reason));
+    }
+    all_rejected.push_back(sum);
+  }
+  const double runs =
+      std::max(0.0, metric(targets[0],
+                           R"(etcd_defragd_runs_total{result="success",trigger="alertmanager"})")) +
+      std::max(0.0, metric(targets[1],
+                           R"(etcd_defragd_runs_total{result="success",trigger="alertmanager"})"));
+  plain_attack.stop();
+  tls_attack.stop();
+
+  const int window = static_cast<int>(attack_ended - attack_started);
+  const std::string range = "[" + std::to_string(window) + "s]";
+  const auto up_min = prom.query("min_over_time(up" + range + ")", attack_ended);
+  const auto scrapes = prom.query("count_over_time(up" + range + ")", attack_ended);
+  const auto slowest =
+      prom.query("max_over_time(scrape_duration_seconds" + range + ")", attack_ended);
+  std::cout << "attack " << window << " s: plain " << plain_attack.slots() << " slots, "
+            << plain_attack.opened() << " opened, " << plain_attack.closed_by_daemon()
+            << " closed by the daemon; TLS " << tls_attack.slots() << " slots, "
+            << tls_attack.opened() << " opened, " << tls_attack.closed_by_daemon() << " closed\n";
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    std::cout << (i == 0 ? "plain" : "TLS  ") << " daemon: RSS " << rss_before[i] << " -> max "
+              << rss_max[i] << " KiB, polls " << polls_before[i] << " -> " << polls_after[i]
+              << ", evicted " << evicted[i] << ", all rejected " << all_rejected[i] << "\n";
+  }
+  INFO("prometheus log:\n" << prom.log().substr(0, 3000));
+
+  // Every scrape of both daemons succeeded, about one a second.
+  REQUIRE(up_min.size() == 2);
+  CHECK(up_min == std::vector<double>{1, 1});
+  REQUIRE(scrapes.size() == 2);
+  for (double n : scrapes) CHECK(n >= window - 3);
+  for (double d : slowest) CHECK(d < 1.0);
+  // Every webhook call was accepted (202), about two a second per daemon.
+  CHECK(webhook_codes.size() >= 20);
+  CHECK(std::count(webhook_codes.begin(), webhook_codes.end(), 202) ==
+        static_cast<long>(webhook_codes.size()));
+  CHECK(runs >= 1);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    INFO((i == 0 ? "plain" : "TLS") << " daemon");
+    CHECK(polls_after[i] - polls_before[i] >= window / 2.0);
+    CHECK(rss_max[i] - rss_before[i] <= kMaxGrowthKiB);
+    CHECK(evicted[i] >= 100);
+  }
+  // Every connection the attackers saw closed is in the counter, under one reason or another.
+  CHECK(all_rejected[0] >= static_cast<double>(plain_closed));
+  CHECK(all_rejected[1] >= static_cast<double>(tls_closed));
+  CHECK(plain.running());
+  CHECK(tls.running());
+}
