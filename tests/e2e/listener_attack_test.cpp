@@ -5,17 +5,12 @@
 // client posts valid Alertmanager payloads to both: every scrape and every webhook call must
 // succeed, the daemons keep polling and run, their memory stays bounded, and the evictions are
 // counted. Every process is stopped by its PID; every loop is bounded.
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -29,6 +24,7 @@
 
 #include "daemon_process.h"
 #include "defrag_helpers.h"
+#include "e2e/slow_clients.h"
 #include "harness/pki.h"
 #include "harness/test_record.h"
 
@@ -72,14 +68,6 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
   if (!out.flush()) throw std::runtime_error("cannot write " + path);
-}
-
-long rss_kib(pid_t pid) {
-  std::istringstream lines(read_text("/proc/" + std::to_string(pid) + "/status"));
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
 }
 
 int free_port() {
@@ -135,104 +123,6 @@ double metric(const Target& t, const std::string& sample) {
 double rejected(const Target& t, const std::string& reason) {
   return metric(t, "etcd_defragd_http_connections_rejected_total{reason=\"" + reason + "\"}");
 }
-
-// Connections that send `first_bytes` and then nothing, held open to one port from several
-// loopback addresses by a thread that reopens every one the daemon closes, 5 times a second.
-class SlowClients {
- public:
-  SlowClients(int port, std::string first_bytes)
-      : port_(port), first_bytes_(std::move(first_bytes)) {
-    for (int i = 0; i < kLoopbackSlow; ++i) slots_.push_back({"127.0.0.1", -1});
-    for (int s = 2; s < 2 + kOtherSources; ++s) {
-      for (int i = 0; i < kPerOtherSource; ++i)
-        slots_.push_back({"127.0.0." + std::to_string(s), -1});
-    }
-    thread_ = std::thread([this] { run(); });
-  }
-  ~SlowClients() { stop(); }
-  SlowClients(const SlowClients&) = delete;
-  SlowClients& operator=(const SlowClients&) = delete;
-
-  void stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    for (auto& s : slots_) close_slot(s);
-  }
-  std::size_t slots() const { return slots_.size(); }
-  std::size_t opened() const { return opened_; }
-  std::size_t closed_by_daemon() const { return closed_; }
-
- private:
-  struct Slot {
-    std::string source;
-    int fd;
-  };
-
-  void run() {
-    // Bounded even if the test forgets to stop it.
-    const auto deadline = std::chrono::steady_clock::now() + 3 * kAttack;
-    while (!stop_ && std::chrono::steady_clock::now() < deadline) {
-      for (auto& s : slots_) {
-        if (s.fd < 0) open_slot(s);
-      }
-      reap_closed();
-      std::this_thread::sleep_for(200ms);
-    }
-  }
-
-  void open_slot(Slot& s) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return;
-    const timeval connect_timeout{0, 200'000};  // a full backlog must not stall the loop
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &connect_timeout, sizeof connect_timeout);
-    sockaddr_in from{}, to{};
-    from.sin_family = to.sin_family = AF_INET;
-    ::inet_pton(AF_INET, s.source.c_str(), &from.sin_addr);
-    ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    to.sin_port = htons(static_cast<std::uint16_t>(port_));
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
-        ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-      ::close(fd);
-      return;
-    }
-    if (!first_bytes_.empty()) ::send(fd, first_bytes_.data(), first_bytes_.size(), MSG_NOSIGNAL);
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    s.fd = fd;
-    ++opened_;
-  }
-
-  // A slot whose socket reads EOF or a reset was closed by the daemon.
-  void reap_closed() {
-    std::vector<pollfd> fds;
-    std::vector<Slot*> owners;
-    for (auto& s : slots_) {
-      if (s.fd < 0) continue;
-      fds.push_back({s.fd, POLLIN, 0});
-      owners.push_back(&s);
-    }
-    if (fds.empty() || ::poll(fds.data(), fds.size(), 0) <= 0) return;
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      char buf[256];
-      if (::recv(fds[i].fd, buf, sizeof buf, MSG_DONTWAIT) > 0) continue;  // not closed yet
-      close_slot(*owners[i]);
-      ++closed_;
-    }
-  }
-
-  static void close_slot(Slot& s) {
-    if (s.fd >= 0) ::close(s.fd);
-    s.fd = -1;
-  }
-
-  int port_;
-  std::string first_bytes_;
-  std::vector<Slot> slots_;
-  std::atomic<bool> stop_{false};
-  std::atomic<std::size_t> opened_{0};
-  std::atomic<std::size_t> closed_{0};
-  std::thread thread_;
-};
 
 // Debian's Prometheus scraping both daemons every second, stopped by PID.
 class Prometheus {
@@ -370,8 +260,9 @@ TEST_CASE(
   rss_max = rss_before;
 
   const double attack_started = unix_now();
-  SlowClients plain_attack(plain.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ");
-  SlowClients tls_attack(tls.port(), std::string("\x16\x03\x01\x00\xf1\x01", 6));
+  const auto sources = attack_sources(kLoopbackSlow, kOtherSources, kPerOtherSource);
+  SlowClients plain_attack(plain.port(), kHalfRequestHead, sources, 3 * kAttack);
+  SlowClients tls_attack(tls.port(), kHalfClientHello, sources, 3 * kAttack);
   std::vector<int> webhook_codes;
   const auto attack_end = std::chrono::steady_clock::now() + kAttack;
   while (std::chrono::steady_clock::now() < attack_end) {
