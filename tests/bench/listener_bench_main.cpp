@@ -126,8 +126,9 @@ void print(const Phase& p) {
   std::printf("%-22s %7d %8.1f%% %8.2f %8.2f %8.2f %8.1f%% %7.1f -> %5.1f MiB %6.0f\n",
               p.name.c_str(), p.scrapes, 100.0 * p.ok / std::max(1, p.scrapes),
               percentile(p.latencies_ms, 0.5), percentile(p.latencies_ms, 0.99),
-              percentile(p.latencies_ms, 1.0), p.cpu_percent, p.rss_start_kib / 1024.0,
-              p.rss_max_kib / 1024.0, p.polls);
+              percentile(p.latencies_ms, 1.0), p.cpu_percent,
+              static_cast<double>(p.rss_start_kib) / 1024.0,
+              static_cast<double>(p.rss_max_kib) / 1024.0, p.polls);
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ asio::awaitable<void> pause(asio::io_context& io, std::chrono::milliseconds d) {
 
 }  // namespace
 
-TEST_CASE("http slow clients from one address evict their own oldest; a scrape still gets in") {
+TEST_CASE("http slow clients from one address evict their own oldest and a scrape still gets in") {
   ServerOptions o;
   o.max_connections_per_address = 4;
   Harness h(o);
