@@ -223,6 +223,55 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// One attacked daemon's figures: before the attack, at most during it, and at its end.
+struct DaemonFigures {
+  double polls_before = 0, polls_after = 0;
+  long rss_before = 0, rss_max = 0;  // KiB
+  std::size_t closed_seen = 0;       // by its attacker, before the counters were read
+  double evicted = 0, all_rejected = 0, runs = 0;
+};
+
+DaemonFigures figures_before(const Target& t) {
+  DaemonFigures f;
+  f.polls_before = metric(t, "etcd_defragd_poll_duration_seconds_count");
+  f.rss_before = f.rss_max = rss_kib(t.daemon->pid());
+  return f;
+}
+
+// Read through the attacked listener while the attack goes on.
+void read_counters(const Target& t, DaemonFigures& f) {
+  f.polls_after = metric(t, "etcd_defragd_poll_duration_seconds_count");
+  f.evicted = rejected(t, "evicted_incomplete");
+  for (const char* reason : {"listener_full", "per_address_limit", "evicted_incomplete",
+                             "head_timeout", "request_timeout", "tls_handshake_timeout"}) {
+    f.all_rejected += std::max(0.0, rejected(t, reason));
+  }
+  f.runs = std::max(
+      0.0, metric(t, R"(etcd_defragd_runs_total{result="success",trigger="alertmanager"})"));
+}
+
+void check_daemon(const std::string& name, const DaemonFigures& f, int window) {
+  std::cout << name << " daemon: RSS " << f.rss_before << " -> max " << f.rss_max << " KiB, polls "
+            << f.polls_before << " -> " << f.polls_after << ", attacker saw " << f.closed_seen
+            << " closed, evicted " << f.evicted << ", all rejected " << f.all_rejected << "\n";
+  INFO(name << " daemon");
+  CHECK(f.polls_after - f.polls_before >= window / 2.0);
+  CHECK(f.rss_max - f.rss_before <= kMaxGrowthKiB);
+  CHECK(f.evicted >= 100);
+  // Every connection its attacker saw closed is in the counter, under one reason or another.
+  CHECK(f.all_rejected >= static_cast<double>(f.closed_seen));
+}
+
+// Lines of the daemon's log about evictions: one per minute at most, however many there were.
+int eviction_log_lines(const DaemonProcess& d) {
+  std::istringstream log(d.log());
+  int lines = 0;
+  for (std::string line; std::getline(log, line);) {
+    lines += line.find("had not completed a request") != std::string::npos ? 1 : 0;
+  }
+  return lines;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -251,50 +300,32 @@ TEST_CASE(
   REQUIRE(eventually(
       30s, [&] { return prom.query("count(up == 1)", unix_now()) == std::vector<double>{2}; }));
 
-  std::vector<double> polls_before;
-  std::vector<long> rss_before, rss_max;
-  for (const auto& t : targets) {
-    polls_before.push_back(metric(t, "etcd_defragd_poll_duration_seconds_count"));
-    rss_before.push_back(rss_kib(t.daemon->pid()));
-  }
-  rss_max = rss_before;
+  std::vector<DaemonFigures> figures;
+  for (const auto& t : targets) figures.push_back(figures_before(t));
 
   const double attack_started = unix_now();
   const auto sources = attack_sources(kLoopbackSlow, kOtherSources, kPerOtherSource);
-  SlowClients plain_attack(plain.port(), kHalfRequestHead, sources, 3 * kAttack);
-  SlowClients tls_attack(tls.port(), kHalfClientHello, sources, 3 * kAttack);
+  std::vector<std::unique_ptr<SlowClients>> attacks;
+  attacks.push_back(
+      std::make_unique<SlowClients>(plain.port(), kHalfRequestHead, sources, 3 * kAttack));
+  attacks.push_back(
+      std::make_unique<SlowClients>(tls.port(), kHalfClientHello, sources, 3 * kAttack));
   std::vector<int> webhook_codes;
   const auto attack_end = std::chrono::steady_clock::now() + kAttack;
   while (std::chrono::steady_clock::now() < attack_end) {
-    for (const auto& t : targets) webhook_codes.push_back(post_webhook(t, token));
     for (std::size_t i = 0; i < targets.size(); ++i) {
-      rss_max[i] = std::max(rss_max[i], rss_kib(targets[i].daemon->pid()));
+      webhook_codes.push_back(post_webhook(targets[i], token));
+      figures[i].rss_max = std::max(figures[i].rss_max, rss_kib(targets[i].daemon->pid()));
     }
     std::this_thread::sleep_for(500ms);
   }
   const double attack_ended = unix_now();
   // Before the daemons' counters: every closure seen here has been counted by then.
-  const std::size_t plain_closed = plain_attack.closed_by_daemon();
-  const std::size_t tls_closed = tls_attack.closed_by_daemon();
-  // Still under attack: the daemons' own counters, read through the attacked listener.
-  std::vector<double> polls_after, evicted, all_rejected;
-  for (const auto& t : targets) {
-    polls_after.push_back(metric(t, "etcd_defragd_poll_duration_seconds_count"));
-    evicted.push_back(rejected(t, "evicted_incomplete"));
-    double sum = 0;
-    for (const char* reason : {"listener_full", "per_address_limit", "evicted_incomplete",
-                               "head_timeout", "request_timeout", "tls_handshake_timeout"}) {
-      sum += std::max(0.0, rejected(t, reason));
-    }
-    all_rejected.push_back(sum);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    figures[i].closed_seen = attacks[i]->closed_by_daemon();
   }
-  const double runs =
-      std::max(0.0, metric(targets[0],
-                           R"(etcd_defragd_runs_total{result="success",trigger="alertmanager"})")) +
-      std::max(0.0, metric(targets[1],
-                           R"(etcd_defragd_runs_total{result="success",trigger="alertmanager"})"));
-  plain_attack.stop();
-  tls_attack.stop();
+  for (std::size_t i = 0; i < targets.size(); ++i) read_counters(targets[i], figures[i]);
+  for (auto& a : attacks) a->stop();
 
   const int window = static_cast<int>(attack_ended - attack_started);
   const std::string range = "[" + std::to_string(window) + "s]";
@@ -302,46 +333,22 @@ TEST_CASE(
   const auto scrapes = prom.query("count_over_time(up" + range + ")", attack_ended);
   const auto slowest =
       prom.query("max_over_time(scrape_duration_seconds" + range + ")", attack_ended);
-  std::cout << "attack " << window << " s: plain " << plain_attack.slots() << " slots, "
-            << plain_attack.opened() << " opened, " << plain_attack.closed_by_daemon()
-            << " closed by the daemon; TLS " << tls_attack.slots() << " slots, "
-            << tls_attack.opened() << " opened, " << tls_attack.closed_by_daemon() << " closed\n";
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    std::cout << (i == 0 ? "plain" : "TLS  ") << " daemon: RSS " << rss_before[i] << " -> max "
-              << rss_max[i] << " KiB, polls " << polls_before[i] << " -> " << polls_after[i]
-              << ", evicted " << evicted[i] << ", all rejected " << all_rejected[i] << "\n";
-  }
   INFO("prometheus log:\n" << prom.log().substr(0, 3000));
-
   // Every scrape of both daemons succeeded, about one a second.
-  REQUIRE(up_min.size() == 2);
   CHECK(up_min == std::vector<double>{1, 1});
   REQUIRE(scrapes.size() == 2);
   for (double n : scrapes) CHECK(n >= window - 3);
   for (double d : slowest) CHECK(d < 1.0);
-  // Every webhook call was accepted (202), about two a second per daemon.
+  // Every webhook call was accepted (202), about two a second per daemon, and a run went through.
   CHECK(webhook_codes.size() >= 20);
   CHECK(std::count(webhook_codes.begin(), webhook_codes.end(), 202) ==
         static_cast<long>(webhook_codes.size()));
-  CHECK(runs >= 1);
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    INFO((i == 0 ? "plain" : "TLS") << " daemon");
-    CHECK(polls_after[i] - polls_before[i] >= window / 2.0);
-    CHECK(rss_max[i] - rss_before[i] <= kMaxGrowthKiB);
-    CHECK(evicted[i] >= 100);
-  }
-  // Every connection the attackers saw closed is in the counter, under one reason or another.
-  CHECK(all_rejected[0] >= static_cast<double>(plain_closed));
-  CHECK(all_rejected[1] >= static_cast<double>(tls_closed));
+  CHECK(figures[0].runs + figures[1].runs >= 1);
+  check_daemon("plain", figures[0], window);
+  check_daemon("TLS", figures[1], window);
   // Thousands of evictions, one log line: at most one per reason a minute.
-  for (const DaemonProcess* d : {&plain, &tls}) {
-    std::istringstream log(d->log());
-    int lines = 0;
-    for (std::string line; std::getline(log, line);) {
-      lines += line.find("had not completed a request") != std::string::npos ? 1 : 0;
-    }
-    CHECK(lines == 1);
-  }
+  CHECK(eviction_log_lines(plain) == 1);
+  CHECK(eviction_log_lines(tls) == 1);
   CHECK(plain.running());
   CHECK(tls.running());
 }
