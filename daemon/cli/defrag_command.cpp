@@ -126,8 +126,7 @@ int DefragCommand::run() const {
   run_options.compaction = compaction;
   run_options.continue_on_error = continue_on_error;
   run_options.dry_run = dry_run;
-  run_options.move_leader = move_leader ? defrag::RunOptions::MoveLeader::kAlways
-                                        : defrag::RunOptions::MoveLeader::kNever;
+  run_options.move_leader = move_leader ? policy::MoveLeader::kAlways : policy::MoveLeader::kNever;
   run_options.auto_disalarm = auto_disalarm;
   run_options.disalarm_threshold = disalarm_threshold;
   run_options.consistency_check = consistency_check;

@@ -18,6 +18,12 @@ enum class ErrorCode {
   kNoSpace,             // etcd's NOSPACE: mvcc: database space exceeded
   kFailedPrecondition,  // the cluster is not in a state where we may act
   kNotFound,
+  // etcd's expected answers that callers act on (mapped once, where the gRPC status is read, so
+  // no decision depends on etcd's wording):
+  kCompacted,         // the revision asked for has been compacted away
+  kFutureRevision,    // the revision asked for is not there yet
+  kLeaseNotFound,     // the lease expired or was revoked
+  kAuthTokenInvalid,  // our auth token expired or is unknown: authenticate again
   kInternal,
 };
 

@@ -12,6 +12,7 @@
 
 #include "config/listen_address.h"
 #include "config/maintenance_window.h"
+#include "policy/run_policy.h"
 #include "rule/rule.h"
 
 namespace edd::config {
@@ -20,11 +21,6 @@ inline constexpr std::string_view kDefaultRule = "dbQuotaUsage > 0.8 || dbSizeFr
 // etcd's --quota-backend-bytes default, assumed when a member reports no quota of its own.
 inline constexpr std::int64_t kEtcdDefaultQuotaBytes = 2LL * 1024 * 1024 * 1024;
 
-enum class MoveLeader {
-  kNever,   // move_leader = false
-  kAlways,  // move_leader = true
-  kAuto,    // move_leader = "auto": only when the leader's expected defrag exceeds min_stall
-};
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
 enum class LogFormat { kText, kJson };
 
@@ -41,25 +37,21 @@ struct EtcdConfig {
   std::chrono::milliseconds command_timeout{std::chrono::seconds(30)};
 };
 
-struct PolicyConfig {
+// The run's choices (policy::RunPolicy, with the daemon's own defaults) and the daemon's.
+struct PolicyConfig : policy::RunPolicy {
+  PolicyConfig() {
+    move_leader = policy::MoveLeader::kAuto;
+    auto_disalarm = true;
+  }
   std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
   rule::Rule rule = default_rule();
   // Assumed for a member that reports no quota (etcd < 3.6 and its metrics unreachable);
   // 0 = automatic, i.e. etcd's own default of 2 GiB. See fallback_quota_bytes().
   std::int64_t quota_bytes = 0;
-  bool compaction = true;
-  MoveLeader move_leader = MoveLeader::kAuto;
-  std::chrono::milliseconds move_leader_min_stall{std::chrono::seconds(1)};
-  bool auto_disalarm = true;
-  double disalarm_threshold = 0.9;  // in (0, 1)
   std::chrono::milliseconds min_interval{std::chrono::hours(1)};
   bool nospace_bypasses_min_interval = true;
   // Members on different minor versions (a rolling upgrade) or a downgrade enabled: wait.
   bool defrag_during_version_change = false;
-  bool continue_on_error = true;
-  std::chrono::milliseconds wait_between_defrags{0};
-  bool dry_run = false;
-  bool consistency_check = true;
   std::string pause_file = "/etc/etcd-defragd/pause";  // its presence pauses every action
   std::vector<MaintenanceWindow> maintenance_windows;  // empty = always allowed
 
@@ -107,27 +99,6 @@ struct Config {
   LogConfig log;
 };
 
-// The subset of edd::defrag::RunOptions the config decides, field for field under the same
-// names (this library does not link edd_defrag). move_leader stays three-valued: with kAuto the
-// daemon decides per run from move_leader_min_stall.
-struct RunSettings {
-  bool cluster = true;
-  bool compaction = true;
-  bool continue_on_error = true;
-  bool dry_run = false;
-  MoveLeader move_leader = MoveLeader::kAuto;
-  std::chrono::milliseconds move_leader_min_stall{std::chrono::seconds(1)};
-  bool auto_disalarm = true;
-  double disalarm_threshold = 0.9;
-  bool consistency_check = true;
-  std::chrono::milliseconds wait_between_defrags{0};
-  std::chrono::milliseconds command_timeout{std::chrono::seconds(30)};
-  std::int64_t flag_quota_bytes = kEtcdDefaultQuotaBytes;  // RunOptions::view.flag_quota_bytes
-};
-
-RunSettings run_settings(const Config& config);
-
-std::string_view to_string(MoveLeader m);
 std::string_view to_string(LogLevel l);
 std::string_view to_string(LogFormat f);
 

@@ -94,7 +94,7 @@ Status LeaseLock::campaign(const std::vector<std::string>& endpoints) {
   });
   if (!created) {
     // A lease that expired while we were away cannot hold a key: start again next time.
-    if (created.error().message.find("lease not found") != std::string::npos) {
+    if (created.error().code == ErrorCode::kLeaseNotFound) {
       std::lock_guard lock(mu_);
       lease_id_ = 0;
     }

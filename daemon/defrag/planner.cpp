@@ -147,12 +147,14 @@ DisarmDecision decide_disarm(const std::vector<etcd::MemberSnapshot>& view,
       d.reason = "not disarming NOSPACE: member " + etcd::member_id_hex(a.member_id) +
                  " raised it but its size was not checked";
       d.alarms.clear();
+      d.refused = true;
       return d;
     }
   }
   for (const auto& m : view) {
     if (!m.status) {
       d.alarms.clear();
+      d.refused = true;
       d.reason = "not disarming: " + m.endpoint + " did not answer status";
       return d;
     }
@@ -161,6 +163,7 @@ DisarmDecision decide_disarm(const std::vector<etcd::MemberSnapshot>& view,
       char pct[16];
       std::snprintf(pct, sizeof pct, "%.0f%%", threshold * 100);
       d.alarms.clear();
+      d.refused = true;
       d.reason = "not disarming NOSPACE: " + m.endpoint + " is still " +
                  format_bytes_si(m.status->db_size) + ", above " + pct + " of its quota " +
                  format_bytes_si(m.quota_bytes) + " (etcd would raise it again)";

@@ -27,7 +27,7 @@ struct GateVerdict {
   bool nospace_active = false;
 };
 
-// Step 3 of the procedure: every checked member answered a linearizable read, every member of
+// The health gate: every checked member answered a linearizable read, every member of
 // the view answered Status, they are one cluster with one leader, and no alarm other than
 // NOSPACE is raised (CORRUPT or an unknown alarm stops everything).
 GateVerdict check_health_gate(const std::vector<etcd::MemberSnapshot>& view,
@@ -50,7 +50,7 @@ struct PlanPolicy {
   bool exclude_localhost = false;
 };
 
-// Step 5: one entry per member (endpoints of the same member collapse to the first), followers
+// The plan: one entry per member (endpoints of the same member collapse to the first), followers
 // in the order given, the leader last; learners and excluded endpoints stay in the list, marked.
 std::vector<PlannedMember> make_plan(const std::vector<etcd::MemberSnapshot>& view,
                                      const rule::Rule& rule, const PlanPolicy& policy);
@@ -72,10 +72,12 @@ std::chrono::milliseconds defrag_timeout(std::int64_t db_size_bytes,
 
 struct DisarmDecision {
   bool disarm = false;
+  // NOSPACE is raised but clearing it is not safe yet: worth a line in the log, unlike "no alarm".
+  bool refused = false;
   std::vector<etcd::Alarm> alarms;  // the NOSPACE alarms to clear, one per member
   std::string reason;
 };
-// Step 8: clear NOSPACE only when every member's file is at most quota x threshold and every
+// The disarm: clear NOSPACE only when every member's file is at most quota x threshold and every
 // member that raised it is in the view (its size known); never touch CORRUPT; never with
 // member ID 0.
 DisarmDecision decide_disarm(const std::vector<etcd::MemberSnapshot>& view,
@@ -88,7 +90,7 @@ struct LeaderCandidate {
   bool is_learner = false;
   std::uint64_t raft_applied_index = 0;
 };
-// Step 7: a follower that is already defragmented, healthy, a voter and caught up with the
+// The leader move: a follower that is already defragmented, healthy, a voter and caught up with the
 // leader's raft index; the most caught-up one, the first in order on a tie.
 std::optional<std::uint64_t> choose_leader_target(const std::vector<LeaderCandidate>& candidates,
                                                   std::uint64_t leader_raft_index);

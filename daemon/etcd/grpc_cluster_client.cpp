@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "etcd/endpoint.h"
+#include "etcd/rpc_status.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 
 namespace edd::etcd {
@@ -84,30 +85,15 @@ Status check_client_pair(const std::string& cert_pem, const std::string& cert_pa
   return {};
 }
 
+// rpc_status.h takes gRPC's codes as numbers, to stay free of gRPC; they are the same numbers.
+static_assert(static_cast<int>(RpcCode::kNotFound) == grpc::StatusCode::NOT_FOUND);
+static_assert(static_cast<int>(RpcCode::kOutOfRange) == grpc::StatusCode::OUT_OF_RANGE);
+static_assert(static_cast<int>(RpcCode::kUnauthenticated) == grpc::StatusCode::UNAUTHENTICATED);
+static_assert(static_cast<int>(RpcCode::kResourceExhausted) ==
+              grpc::StatusCode::RESOURCE_EXHAUSTED);
+
 ErrorCode map_code(const grpc::Status& s) {
-  switch (s.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-      return ErrorCode::kUnavailable;
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return ErrorCode::kDeadlineExceeded;
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return ErrorCode::kPermissionDenied;
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return ErrorCode::kUnauthenticated;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return ErrorCode::kNoSpace;
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      // etcd answers a wrong password with InvalidArgument "authentication failed".
-      if (s.error_message().find("authentication failed") != std::string::npos ||
-          s.error_message().find("user name is empty") != std::string::npos) {
-        return ErrorCode::kUnauthenticated;
-      }
-      return ErrorCode::kInvalidArgument;
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return ErrorCode::kFailedPrecondition;
-    default:
-      return ErrorCode::kInternal;
-  }
+  return error_code_for(static_cast<RpcCode>(s.error_code()), s.error_message());
 }
 
 // A hint for the failures a newcomer meets first; gRPC's own text stays in the message.
@@ -152,11 +138,7 @@ Error to_error(const std::string& endpoint, const char* what, const grpc::Status
                                      hint_for(s.error_message()));
 }
 
-bool token_expired(const grpc::Status& s) {
-  return s.error_code() == grpc::StatusCode::UNAUTHENTICATED &&
-         (s.error_message().find("invalid auth token") != std::string::npos ||
-          s.error_message().find("expired") != std::string::npos);
-}
+bool token_expired(const grpc::Status& s) { return map_code(s) == ErrorCode::kAuthTokenInvalid; }
 
 AlarmType from_pb(pb::AlarmType t) {
   switch (t) {
@@ -443,9 +425,7 @@ Status GrpcClusterClient::compact(const std::string& endpoint, std::int64_t revi
                     req.set_physical(physical);
                     return c.kv->Compact(&ctx, req, &resp);
                   });
-  if (!s && s.error().message.find("required revision has been compacted") != std::string::npos) {
-    return {};
-  }
+  if (!s && s.error().code == ErrorCode::kCompacted) return {};
   return s;
 }
 

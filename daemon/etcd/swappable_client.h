@@ -7,15 +7,20 @@
 #include <mutex>
 
 #include "etcd/cluster_client.h"
-#include "etcd/grpc_cluster_client.h"
 #include "etcd/lock_client.h"
 
 namespace edd::etcd {
 
+// The two faces of one connection to etcd (the gRPC client is both; tests give two fakes).
+struct EtcdClients {
+  std::shared_ptr<ClusterClient> cluster;
+  std::shared_ptr<LockClient> store;
+};
+
 class SwappableClient final : public ClusterClient, public LockClient {
  public:
-  explicit SwappableClient(std::shared_ptr<GrpcClusterClient> client);
-  void replace(std::shared_ptr<GrpcClusterClient> client);
+  explicit SwappableClient(EtcdClients clients);
+  void replace(EtcdClients clients);
 
   Result<std::vector<Member>> member_list(const std::string& endpoint) override;
   Result<MemberStatus> status(const std::string& endpoint) override;
@@ -40,10 +45,10 @@ class SwappableClient final : public ClusterClient, public LockClient {
   Result<std::optional<KeyValue>> get(const std::string& endpoint, const std::string& key) override;
 
  private:
-  std::shared_ptr<GrpcClusterClient> current() const;
+  EtcdClients current() const;
 
   mutable std::mutex mu_;
-  std::shared_ptr<GrpcClusterClient> client_;  // guarded by mu_
+  EtcdClients clients_;  // guarded by mu_
 };
 
 }  // namespace edd::etcd

@@ -1,6 +1,7 @@
-// Every series of design.md "Metrics" in one prometheus-cpp registry, fed with our own structs
-// (member snapshots, run reports) and serialized as Prometheus text for GET /metrics.
-// Thread-safe: the poll thread updates while the HTTP thread serializes; every method locks.
+// Every series of the metrics contract (dashboards/README.md), in one prometheus-cpp registry, fed
+// with our own structs (member snapshots, run reports) and serialized as Prometheus text for GET
+// /metrics. Thread-safe: the poll thread updates while the HTTP thread serializes; every method
+// locks.
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,5 @@
 #include "service/daemon_loop.h"
 
-#include <boost/json.hpp>
 #include <future>
 #include <utility>
 
@@ -9,8 +8,6 @@
 #include "etcd/endpoint.h"
 
 namespace edd::service {
-
-namespace json = boost::json;
 
 std::string trigger_name(Trigger t) {
   switch (t) {
@@ -134,23 +131,28 @@ Status DaemonLoop::keep_alive() {
     avoid = defragmenting_;
   }
   if (lock_.lease_id() == 0) return {};
+  // etcd renews the lease when the request arrives, so counting the TTL from the moment it was
+  // sent keeps our deadline at or before the cluster's.
+  const auto sent = clock_.now();
   Status s = lock_.keep_alive(endpoints(), avoid);
-  // Cut off from the cluster, the next poll may take long (every call waits out its
-  // timeout): once no keep-alive has worked for a whole TTL the lease is gone, so stop
-  // claiming the lock now rather than at that poll.
-  const auto now = clock_.now();
+  if (s) {
+    std::lock_guard l(mu_);
+    lease_valid_until_ = sent + settings_.lock_ttl;
+  }
+  expire_lock_if_due();
+  return s;
+}
+
+void DaemonLoop::expire_lock_if_due() {
   bool lost = false;
   {
     std::lock_guard l(mu_);
-    if (s) {
-      last_keep_alive_ = now;
-    } else if (lock_held_ && now - last_keep_alive_ >= settings_.lock_ttl) {
+    if (lock_held_ && clock_.now() >= lease_valid_until_) {
       lock_held_ = false;
       lost = true;
     }
   }
   if (lost) observer_.on_lock(false);
-  return s;
 }
 
 bool DaemonLoop::release_lock() {
@@ -209,11 +211,47 @@ PollView DaemonLoop::poll() {
 }
 
 DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
+  const bool held = campaign_and_check();
+  std::string identity;
+  {
+    std::lock_guard l(mu_);
+    identity = settings_.identity;
+  }
+  if (held) {
+    set_actor(identity);
+    return Actor::kLock;
+  }
+  auto holder = lock_.holder(endpoints());
+  if (holder && holder->has_value()) {
+    set_actor(**holder);
+    *why = "the lock is held by " + **holder;
+    return Actor::kNo;
+  }
+  set_actor("");
+  if (!view.nospace) {
+    *why = "nobody holds the lock yet";
+    return Actor::kNo;
+  }
+  return nospace_fallback(view, why);
+}
+
+void DaemonLoop::set_actor(const std::string& who) {
+  std::lock_guard l(mu_);
+  actor_ = who;
+}
+
+// Every daemon campaigns on every poll: the lock must be held before NOSPACE, when etcd still
+// grants leases. Returns whether we hold it now, and tells the observer when that changed.
+bool DaemonLoop::campaign_and_check() {
   const auto eps = endpoints();
-  // Every daemon campaigns on every poll: the lock must be held before NOSPACE, when etcd
-  // still grants leases.
+  const auto granted_no_earlier_than = clock_.now();
+  const std::int64_t lease_before = lock_.lease_id();
   if (auto c = lock_.campaign(eps); !c && c.error().code != ErrorCode::kNoSpace) {
     observer_.say("lock: campaign failed: " + c.error().message);
+  }
+  if (const std::int64_t lease = lock_.lease_id(); lease != 0 && lease != lease_before) {
+    std::lock_guard l(mu_);
+    lease_valid_until_ = granted_no_earlier_than + settings_.lock_ttl;
   }
   for (const std::int64_t lease : lock_.take_revoked()) {
     observer_.say("lock: revoked lease " + etcd::member_id_hex(static_cast<std::uint64_t>(lease)) +
@@ -221,41 +259,23 @@ DaemonLoop::Actor DaemonLoop::who_acts(const PollView& view, std::string* why) {
                   "for its TTL");
   }
   auto owns = lock_.owns(eps);
-  const bool held = owns && *owns;
   bool changed = false;
+  bool held = false;
   {
     std::lock_guard l(mu_);
+    // A key that is still ours is not enough once our own deadline passed: the lease may expire
+    // in the cluster any moment, and another daemon may act right after.
+    held = owns && *owns && clock_.now() < lease_valid_until_;
     changed = held != lock_held_;
     lock_held_ = held;
-    if (changed && held) last_keep_alive_ = clock_.now();
   }
   if (changed) observer_.on_lock(held);
-  LoopSettings s;
-  {
-    std::lock_guard l(mu_);
-    s = settings_;
-  }
-  if (held) {
-    std::lock_guard l(mu_);
-    actor_ = s.identity;
-    return Actor::kLock;
-  }
-  auto holder = lock_.holder(eps);
-  if (holder && holder->has_value()) {
-    std::lock_guard l(mu_);
-    actor_ = **holder;
-    *why = "the lock is held by " + **holder;
-    return Actor::kNo;
-  }
-  {
-    std::lock_guard l(mu_);
-    actor_.clear();
-  }
-  if (!view.nospace) {
-    *why = "nobody holds the lock yet";
-    return Actor::kNo;
-  }
-  // NOSPACE and nobody holds the lock: nobody can take it either. Choose without a write.
+  return held;
+}
+
+// NOSPACE and nobody holds the lock: nobody can take it either (etcd refuses the writes). The
+// member with the lowest healthy ID acts, chosen without a write.
+DaemonLoop::Actor DaemonLoop::nospace_fallback(const PollView& view, std::string* why) {
   std::vector<coord::VoterHealth> voters;
   for (std::size_t i = 0; i < view.members.size(); ++i) {
     const auto& m = view.members[i];
@@ -311,24 +331,13 @@ std::optional<LastRun> DaemonLoop::read_last_run() {
     key = settings_.last_run_key;
     mine = last_run_;
   }
+  if (!hooks_.decode_last_run) return mine;
   for (const auto& ep : endpoints()) {
     auto kv = store_.get(ep, key);
     if (!kv) continue;
     if (!kv->has_value()) break;
-    boost::system::error_code ec;
-    const json::value v = json::parse((*kv)->value, ec);
-    if (ec || !v.is_object()) break;
-    const auto& o = v.as_object();
-    LastRun stored;
-    if (const auto* t = o.if_contains("time"); t && t->is_int64())
-      stored.unix_seconds = t->as_int64();
-    if (const auto* r = o.if_contains("result"); r && r->is_string())
-      stored.result = r->as_string();
-    if (const auto* a = o.if_contains("actor"); a && a->is_string()) stored.actor = a->as_string();
-    if (const auto* g = o.if_contains("trigger"); g && g->is_string()) {
-      stored.trigger = g->as_string();
-    }
-    if (!mine || stored.unix_seconds > mine->unix_seconds) mine = stored;
+    const auto stored = hooks_.decode_last_run((*kv)->value);
+    if (stored && (!mine || stored->unix_seconds > mine->unix_seconds)) mine = stored;
     break;
   }
   return mine;
@@ -340,12 +349,10 @@ void DaemonLoop::write_last_run(const LastRun& run) {
     std::lock_guard l(mu_);
     key = settings_.last_run_key;
     last_run_ = run;
-    last_run_unsaved_ = true;
+    last_run_unsaved_ = static_cast<bool>(hooks_.encode_last_run);
   }
-  const std::string value = json::serialize(json::object{{"time", run.unix_seconds},
-                                                         {"result", run.result},
-                                                         {"actor", run.actor},
-                                                         {"trigger", run.trigger}});
+  if (!hooks_.encode_last_run) return;
+  const std::string value = hooks_.encode_last_run(run);
   for (const auto& ep : endpoints()) {
     if (store_.put(ep, key, value)) {
       std::lock_guard l(mu_);
@@ -355,103 +362,128 @@ void DaemonLoop::write_last_run(const LastRun& run) {
   }
 }
 
+// One poll: what the members say, then whether to act on it, then the run.
 StepResult DaemonLoop::step() {
+  const PollView view = poll_and_publish();
+  if (!view.error.empty()) return {Decision::kPollFailed, view.error, std::nullopt};
+  const StepInputs in = take_inputs();
+  std::string actor_why;  // why this daemon is (the NOSPACE fallback) or is not the actor
+  const Actor actor = who_acts(view, &actor_why);
+  const std::string fired = first_fired(view);
+  // NOSPACE alone is reason enough: the cluster is read-only until every member is defragmented.
+  if (!in.requested && fired.empty() && !view.nospace) {
+    return {Decision::kIdle, "the rule is false for every member", std::nullopt};
+  }
+  if (auto wait = reason_to_wait(view, in, actor, actor_why)) return not_now(in, std::move(*wait));
+  if (actor == Actor::kFallback) observer_.say(actor_why);
+  return run(view, in, actor, fired);
+}
+
+PollView DaemonLoop::poll_and_publish() {
   const auto t0 = clock_.now();
   PollView view = poll();
   observer_.on_poll(view, clock_.now() - t0);
-  {
-    std::lock_guard l(mu_);
-    last_view_ = view;
-  }
-  if (!view.error.empty()) return {Decision::kPollFailed, view.error, std::nullopt};
+  std::lock_guard l(mu_);
+  last_view_ = view;
+  return view;
+}
 
-  LoopSettings s;
-  std::optional<Trigger> requested;
-  bool bypass_rule = false;
+DaemonLoop::StepInputs DaemonLoop::take_inputs() {
+  StepInputs in;
   std::optional<LastRun> unsaved;
   {
     std::lock_guard l(mu_);
-    s = settings_;
-    requested = requested_;
-    bypass_rule = requested_bypass_rule_;
+    in.settings = settings_;
+    in.requested = requested_;
+    in.bypass_rule = requested_bypass_rule_;
     if (last_run_unsaved_) unsaved = last_run_;
   }
   if (unsaved) write_last_run(*unsaved);  // etcd may take writes again now
+  return in;
+}
 
-  std::string actor_why;  // why this daemon is (the NOSPACE fallback) or is not the actor
-  const Actor actor = who_acts(view, &actor_why);
-
-  std::string fired;
+// The first healthy member the rule fires for, as "endpoint: reason"; "" when none.
+std::string DaemonLoop::first_fired(const PollView& view) {
   for (std::size_t i = 0; i < view.members.size(); ++i) {
     if (view.healthy[i] && view.verdicts[i].action == defrag::Action::kDefragment) {
-      fired = view.members[i].endpoint + ": " + view.verdicts[i].reason;
-      break;
+      return view.members[i].endpoint + ": " + view.verdicts[i].reason;
     }
   }
-  // A request is considered at this poll, then forgotten: Alertmanager repeats a firing alert
-  // every repeat_interval, so a repeat during a cooldown is acknowledged, not queued.
-  auto not_now = [&](Decision d, std::string why) {
-    if (requested) {
-      {
-        std::lock_guard l(mu_);
-        requested_.reset();
-        requested_bypass_rule_ = false;
-      }
-      observer_.say("run request (" + trigger_name(*requested) +
-                    ") not taken: " + decision_name(d) + ": " + why);
-    }
-    return StepResult{d, std::move(why), std::nullopt};
-  };
-  // NOSPACE alone is reason enough: the cluster is read-only until every member is defragmented.
-  if (!requested && fired.empty() && !view.nospace) {
-    return {Decision::kIdle, "the rule is false for every member", std::nullopt};
-  }
-  if (hooks_.paused && hooks_.paused()) {
-    return not_now(Decision::kPaused, "paused by the kill switch");
-  }
-  const auto wall = hooks_.wall_now ? hooks_.wall_now() : std::chrono::system_clock::now();
+  return "";
+}
+
+// Why not now, in the order an operator would check: the kill switch, the windows, the cooldown,
+// who acts, the cluster's health, a version change. nullopt: go.
+std::optional<DaemonLoop::Wait> DaemonLoop::reason_to_wait(const PollView& view,
+                                                           const StepInputs& in, Actor actor,
+                                                           const std::string& actor_why) {
+  const LoopSettings& s = in.settings;
+  if (hooks_.paused && hooks_.paused()) return Wait{Decision::kPaused, "paused by the kill switch"};
+  const auto wall = clock_.wall_now();
   const bool emergency = view.nospace && s.nospace_bypasses_min_interval;
   if (!emergency && hooks_.in_window && !hooks_.in_window(wall)) {
-    return not_now(Decision::kOutsideWindow, "outside the maintenance windows");
+    return Wait{Decision::kOutsideWindow, "outside the maintenance windows"};
   }
-  if (auto last = read_last_run(); last && !emergency) {
-    const auto since = std::chrono::seconds(
-        std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count() -
-        last->unix_seconds);
-    if (since < s.min_interval) {
-      return not_now(
-          Decision::kCooldown,
-          "last run " + std::to_string(since.count()) + "s ago by " + last->actor +
-              " (min_interval " +
-              std::to_string(
-                  std::chrono::duration_cast<std::chrono::seconds>(s.min_interval).count()) +
-              "s)");
-    }
+  if (!emergency) {
+    if (auto cooling = cooldown(s, wall)) return Wait{Decision::kCooldown, *cooling};
   }
-  if (actor == Actor::kNo) return not_now(Decision::kNotActor, actor_why);
+  if (actor == Actor::kNo) return Wait{Decision::kNotActor, actor_why};
   // The run's health gate would stop it at once: rather than start and abort a run at every poll
   // while a member reboots or is cut off (each counted as aborted, and repeated aborts warn), wait
   // here and start at the first poll that finds every member healthy. The gate still decides.
   if (auto sick = unhealthy_members(view); !sick.empty()) {
     if (actor == Actor::kFallback) sick += "; " + actor_why;
-    return not_now(Decision::kUnhealthy, std::move(sick));
+    return Wait{Decision::kUnhealthy, std::move(sick)};
   }
   // A defrag in the middle of an upgrade or a downgrade adds a second change to a cluster that is
   // already changing (members restart one by one, each must be healthy before the next): an
   // operator would finish one first. NOSPACE included: the operator upgrading is at the keyboard.
   if (view.version_change.change != defrag::VersionChange::kNone &&
       !s.defrag_during_version_change) {
-    return not_now(Decision::kVersionChange,
-                   view.version_change.reason +
-                       "; set policy.defrag_during_version_change = true to defragment anyway");
+    return Wait{Decision::kVersionChange,
+                view.version_change.reason +
+                    "; set policy.defrag_during_version_change = true to defragment anyway"};
   }
-  if (actor == Actor::kFallback) observer_.say(actor_why);
+  return std::nullopt;
+}
 
-  const Trigger trigger = requested      ? *requested
+// The cooldown left by the last run of any daemon (the record in etcd), in wall time.
+std::optional<std::string> DaemonLoop::cooldown(const LoopSettings& s, Clock::wall_time wall) {
+  const auto last = read_last_run();
+  if (!last) return std::nullopt;
+  const auto since = std::chrono::seconds(
+      std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count() -
+      last->unix_seconds);
+  if (since >= s.min_interval) return std::nullopt;
+  return "last run " + std::to_string(since.count()) + "s ago by " + last->actor +
+         " (min_interval " +
+         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(s.min_interval).count()) +
+         "s)";
+}
+
+// A request is considered at this poll, then forgotten: Alertmanager repeats a firing alert
+// every repeat_interval, so a repeat during a cooldown is acknowledged, not queued.
+StepResult DaemonLoop::not_now(const StepInputs& in, Wait wait) {
+  if (in.requested) {
+    {
+      std::lock_guard l(mu_);
+      requested_.reset();
+      requested_bypass_rule_ = false;
+    }
+    observer_.say("run request (" + trigger_name(*in.requested) +
+                  ") not taken: " + decision_name(wait.decision) + ": " + wait.why);
+  }
+  return StepResult{wait.decision, std::move(wait.why), std::nullopt};
+}
+
+StepResult DaemonLoop::run(const PollView& view, const StepInputs& in, Actor actor,
+                           const std::string& fired) {
+  const LoopSettings& s = in.settings;
+  const Trigger trigger = in.requested   ? *in.requested
                           : view.nospace ? Trigger::kNoSpace
                                          : Trigger::kRule;
   // The runbook for NOSPACE defragments every member, whatever the rule says.
-  if (trigger == Trigger::kNoSpace) bypass_rule = true;
+  const bool bypass_rule = in.bypass_rule || trigger == Trigger::kNoSpace;
   observer_.say("starting a run (" + trigger_name(trigger) +
                 "): " + (fired.empty() ? std::string("requested") : fired));
   defrag::RunOptions options = s.run;
@@ -472,21 +504,14 @@ StepResult DaemonLoop::step() {
   }
   observer_.on_run(trigger, report);
   // Poll again at once, so the metrics and /v1/status show the new sizes now, not a poll later.
-  {
-    const auto t1 = clock_.now();
-    PollView after = poll();
-    observer_.on_poll(after, clock_.now() - t1);
-    std::lock_guard l(mu_);
-    last_view_ = std::move(after);
-  }
+  poll_and_publish();
   // An aborted run changed nothing: it must not start the cooldown (a member restarting for a
   // minute would otherwise block the next hour).
   if (report.outcome != defrag::Outcome::kAborted) {
-    write_last_run({std::chrono::duration_cast<std::chrono::seconds>(
-                        (hooks_.wall_now ? hooks_.wall_now() : std::chrono::system_clock::now())
-                            .time_since_epoch())
-                        .count(),
-                    defrag::outcome_name(report.outcome), s.identity, trigger_name(trigger)});
+    const auto at =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch());
+    write_last_run(
+        {at.count(), defrag::outcome_name(report.outcome), s.identity, trigger_name(trigger)});
   }
   return {Decision::kRan, defrag::outcome_name(report.outcome), std::move(report)};
 }

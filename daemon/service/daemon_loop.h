@@ -23,6 +23,7 @@
 #include "etcd/lock_client.h"
 #include "etcd/member_snapshot.h"
 #include "rule/rule.h"
+#include "service/last_run.h"
 
 namespace edd::service {
 
@@ -56,13 +57,6 @@ struct PollView {
   std::vector<std::string> version_warnings;  // known defrag bugs and a version change
 };
 
-struct LastRun {
-  std::int64_t unix_seconds = 0;
-  std::string result;  // outcome_name
-  std::string actor;
-  std::string trigger;
-};
-
 enum class Decision {
   kIdle,
   kPaused,
@@ -94,7 +88,10 @@ class LoopObserver {
 struct LoopHooks {
   std::function<bool()> paused;  // the kill switch: a file's presence
   std::function<bool(std::chrono::system_clock::time_point)> in_window;
-  std::function<std::chrono::system_clock::time_point()> wall_now;
+  // The last-run record's text in etcd (the app's is last_run_json.h). Unset: the record stays
+  // in this process only, and no other daemon's is read.
+  EncodeLastRun encode_last_run;
+  DecodeLastRun decode_last_run;
 };
 
 class DaemonLoop {
@@ -112,6 +109,11 @@ class DaemonLoop {
   // One keep-alive of the lock's lease, never through the member being defragmented. Called on
   // its own timer, from its own thread.
   Status keep_alive();
+  // Stops claiming the lock once no keep-alive has renewed the lease for a whole TTL, counted
+  // from when the last good one was sent. keep_alive() checks after each call; the caller also
+  // calls this on a short timer of its own, since a keep-alive to an unreachable cluster blocks
+  // for its timeouts, past the lease's end.
+  void expire_lock_if_due();
 
   std::optional<LastRun> last_run() const;
   PollView last_view() const;
@@ -123,10 +125,32 @@ class DaemonLoop {
   bool release_lock();
 
  private:
-  PollView poll();
   enum class Actor { kNo, kLock, kFallback };
+  // What a step works from, taken at its start: later changes apply at the next step.
+  struct StepInputs {
+    LoopSettings settings;
+    std::optional<Trigger> requested;
+    bool bypass_rule = false;
+  };
+  struct Wait {
+    Decision decision;
+    std::string why;
+  };
+
+  PollView poll();
+  PollView poll_and_publish();
+  StepInputs take_inputs();
+  static std::string first_fired(const PollView& view);
+  std::optional<Wait> reason_to_wait(const PollView& view, const StepInputs& in, Actor actor,
+                                     const std::string& actor_why);
+  std::optional<std::string> cooldown(const LoopSettings& s, Clock::wall_time wall);
+  StepResult not_now(const StepInputs& in, Wait wait);
+  StepResult run(const PollView& view, const StepInputs& in, Actor actor, const std::string& fired);
   // Campaigns, then says who acts; `why` explains kNo and kFallback (a line for the log).
   Actor who_acts(const PollView& view, std::string* why);
+  bool campaign_and_check();
+  Actor nospace_fallback(const PollView& view, std::string* why);
+  void set_actor(const std::string& who);
   Status still_actor(Actor how);
   std::optional<LastRun> read_last_run();
   void write_last_run(const LastRun& run);
@@ -140,17 +164,17 @@ class DaemonLoop {
   LoopObserver& observer_;
 
   mutable std::mutex mu_;
-  LoopSettings settings_;                // guarded by mu_ (copied at the start of a step)
-  std::vector<std::string> endpoints_;   // guarded by mu_: the last discovered endpoints
-  std::string defragmenting_;            // guarded by mu_
-  std::optional<Trigger> requested_;     // guarded by mu_
-  bool requested_bypass_rule_ = false;   // guarded by mu_
-  std::optional<LastRun> last_run_;      // guarded by mu_
-  bool last_run_unsaved_ = false;        // guarded by mu_: to write when etcd takes writes again
-  PollView last_view_;                   // guarded by mu_
-  std::string actor_;                    // guarded by mu_
-  bool lock_held_ = false;               // guarded by mu_
-  Clock::time_point last_keep_alive_{};  // guarded by mu_
+  LoopSettings settings_;                  // guarded by mu_ (copied at the start of a step)
+  std::vector<std::string> endpoints_;     // guarded by mu_: the last discovered endpoints
+  std::string defragmenting_;              // guarded by mu_
+  std::optional<Trigger> requested_;       // guarded by mu_
+  bool requested_bypass_rule_ = false;     // guarded by mu_
+  std::optional<LastRun> last_run_;        // guarded by mu_
+  bool last_run_unsaved_ = false;          // guarded by mu_: to write when etcd takes writes again
+  PollView last_view_;                     // guarded by mu_
+  std::string actor_;                      // guarded by mu_
+  bool lock_held_ = false;                 // guarded by mu_
+  Clock::time_point lease_valid_until_{};  // guarded by mu_: the lease may be gone after this
   std::atomic<bool> stopping_{false};
 };
 

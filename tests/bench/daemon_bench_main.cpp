@@ -1,5 +1,5 @@
-// edd_daemon_bench: the daemon's figures from issue 4 ("Performance"), measured on real etcd
-// clusters with real `etcd-defragd run` processes (tests/etcd/daemon_process.h):
+// edd_daemon_bench: the daemon's performance figures, measured on real etcd clusters with real
+// `etcd-defragd run` processes (tests/support/daemon_process.h):
 //   1. time to recover from NOSPACE with no human action (three daemons, 16 MiB quota);
 //   2. an idle daemon's resident memory and CPU (three daemons watching three members);
 //   3. /metrics latency under a paced 200 requests/s, and wrk's saturation figures;
@@ -36,20 +36,31 @@
 #include <thread>
 #include <vector>
 
-#include "daemon_process.h"
 #include "harness/etcd_cluster.h"
 #include "harness/process.h"
+#include "support/base64.h"
+#include "support/clocks.h"
+#include "support/daemon_process.h"
+#include "support/files.h"
+#include "support/metrics_text.h"
 
 namespace edd::bench {
 namespace {
 
 namespace json = boost::json;
+using edd::test::base64_encode;
 using edd::test::ClusterOptions;
+using edd::test::daemon_log_time;
 using edd::test::DaemonProcess;
+using edd::test::Daemons;
 using edd::test::DaemonSettings;
 using edd::test::EtcdCluster;
+using edd::test::lock_holder;
+using edd::test::metric_sum;
+using edd::test::read_file;
+using edd::test::start_daemons;
+using edd::test::wall_now_s;
 using SteadyClock = std::chrono::steady_clock;
-using Daemons = std::vector<std::unique_ptr<DaemonProcess>>;
 
 constexpr const char* kDefaultRule = "dbQuotaUsage > 0.8 || dbSizeFree > 200*1024*1024";
 constexpr const char* kNeverRule = "dbSize < 0";
@@ -81,22 +92,12 @@ __attribute__((format(printf, 1, 2))) std::string strf(const char* format, ...) 
 
 void say(const std::string& line) { std::cout << line << std::endl; }
 
-// Seconds since the epoch: the scale of etcd's zap logs and of the daemon's log timestamps.
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 double seconds_since(SteadyClock::time_point t) {
   return std::chrono::duration<double>(SteadyClock::now() - t).count();
 }
 
 void sleep_s(double s) {
   if (s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(s));
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 std::string loadavg() {
@@ -115,32 +116,6 @@ double percentile(std::vector<double> v, double p) {
 }
 
 std::string met(bool ok) { return ok ? "MET" : "NOT MET"; }
-
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned n = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16 |
-                       static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8 |
-                       static_cast<unsigned>(static_cast<unsigned char>(in[i + 2]));
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i < in.size()) {
-    unsigned n = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16;
-    if (i + 1 < in.size()) n |= static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 std::int64_t json_i64(const json::value& v) {
   if (v.is_int64()) return v.as_int64();
@@ -307,8 +282,9 @@ class Gateway {
  public:
   explicit Gateway(const std::string& endpoint) : http_("127.0.0.1", port_of(endpoint)) {}
   HttpClient::Reply put(const std::string& key, const std::string& value_b64) {
-    return http_.request("POST", "/v3/kv/put",
-                         "{\"key\":\"" + base64(key) + "\",\"value\":\"" + value_b64 + "\"}");
+    return http_.request(
+        "POST", "/v3/kv/put",
+        "{\"key\":\"" + base64_encode(key) + "\",\"value\":\"" + value_b64 + "\"}");
   }
   std::int64_t db_size() {
     const auto r = http_.request("POST", "/v3/maintenance/status", "{}");
@@ -425,23 +401,6 @@ std::vector<std::pair<long, std::string>> rss_by_mapping(pid_t pid) {
   return out;
 }
 
-// "2025-06-01T10:00:00.123 info ..." (the daemon's text log, UTC) -> seconds since the epoch.
-std::optional<double> log_ts(const std::string& line) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
-  if (std::sscanf(line.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &y, &mo, &d, &h, &mi, &s, &ms) !=
-      7) {
-    return std::nullopt;
-  }
-  std::tm t{};
-  t.tm_year = y - 1900;
-  t.tm_mon = mo - 1;
-  t.tm_mday = d;
-  t.tm_hour = h;
-  t.tm_min = mi;
-  t.tm_sec = s;
-  return static_cast<double>(::timegm(&t)) + ms / 1000.0;
-}
-
 // Timestamps of the daemon's log lines that contain needle and are not older than after
 // (the log has millisecond resolution, truncated: allow for it).
 std::vector<double> log_times(const DaemonProcess& d, const std::string& needle, double after) {
@@ -449,7 +408,7 @@ std::vector<double> log_times(const DaemonProcess& d, const std::string& needle,
   std::istringstream in(d.log());
   for (std::string line; std::getline(in, line);) {
     if (line.find(needle) == std::string::npos) continue;
-    if (auto ts = log_ts(line); ts && *ts >= after - 0.002) out.push_back(*ts);
+    if (auto ts = daemon_log_time(line); ts && *ts >= after - 0.002) out.push_back(*ts);
   }
   return out;
 }
@@ -482,41 +441,6 @@ void reload_policy(DaemonProcess& d, const std::string& rule, const std::string&
                              [&] { return count_in_log(d, "config reloaded") > before; })) {
     throw std::runtime_error("the daemon did not reload its config:\n" + d.log());
   }
-}
-
-Daemons start_daemons(const EtcdCluster& cluster, const DaemonSettings& s) {
-  Daemons d;
-  for (int i = 0; i < cluster.size(); ++i)
-    d.push_back(std::make_unique<DaemonProcess>(cluster, i, s));
-  return d;
-}
-
-int wait_lock_holder(const Daemons& daemons) {
-  int holder = -1;
-  edd::test::eventually(std::chrono::seconds(30), [&] {
-    int count = 0;
-    for (std::size_t i = 0; i < daemons.size(); ++i) {
-      if (daemons[i]->metric("etcd_defragd_lock_held") == 1) {
-        holder = static_cast<int>(i);
-        ++count;
-      }
-    }
-    return count == 1;
-  });
-  return holder;
-}
-
-// Sum of the values of every sample line of /metrics that starts with name (labels ignored).
-double metric_sum(const std::string& text, const std::string& name) {
-  double sum = 0;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.starts_with(name)) continue;
-    const char next = line.size() > name.size() ? line[name.size()] : '\0';
-    if (next != ' ' && next != '{') continue;
-    sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
 }
 
 struct SummaryRow {
@@ -568,7 +492,7 @@ void section_nospace(const Options& o, std::mt19937& rng, std::vector<SummaryRow
   s.rule = "dbQuotaUsage > 2";  // never: only NOSPACE itself may trigger a run
   s.ttl = "60s";
   auto daemons = start_daemons(*cluster, s);
-  const int holder = wait_lock_holder(daemons);
+  const int holder = lock_holder(daemons, std::chrono::seconds(30));
   say(
       strf("cluster: 3 members, quota 16 MiB; daemons: poll %ds, rule \"%s\", min_interval 1h "
            "(NOSPACE bypasses it); lock held by daemon %d before any fill",
@@ -579,7 +503,7 @@ void section_nospace(const Options& o, std::mt19937& rng, std::vector<SummaryRow
 
   std::string value(256 * 1024, '\0');
   for (auto& c : value) c = static_cast<char>(rng() & 0xff);
-  const std::string value_b64 = base64(value);
+  const std::string value_b64 = base64_encode(value);
   Gateway writer(cluster->client_endpoint(0));
 
   std::vector<NospaceRep> reps;
@@ -590,14 +514,14 @@ void section_nospace(const Options& o, std::mt19937& rng, std::vector<SummaryRow
     sleep_s(std::uniform_real_distribution<double>(0, o.poll_seconds)(rng));
     // Fill.
     while (r.fill_puts < 1000) {
-      const double sent = wall_now();
+      const double sent = wall_now_s();
       const auto reply = writer.put("/bench/fill", value_b64);
       if (reply.status == 200) {
         ++r.fill_puts;
         continue;
       }
       if (is_nospace(reply)) {
-        r.refused = wall_now();
+        r.refused = wall_now_s();
         r.refused_sent = sent;
         break;
       }
@@ -612,11 +536,11 @@ void section_nospace(const Options& o, std::mt19937& rng, std::vector<SummaryRow
       break;
     }
     // Retry every 50 ms until accepted.
-    while (wall_now() < r.refused + 120) {
+    while (wall_now_s() < r.refused + 120) {
       sleep_s(0.05);
       const auto reply = writer.put("/bench/fill", value_b64);
       if (reply.status == 200) {
-        r.accepted = wall_now();
+        r.accepted = wall_now_s();
         break;
       }
       if (is_nospace(reply)) {
@@ -684,7 +608,7 @@ void section_nospace(const Options& o, std::mt19937& rng, std::vector<SummaryRow
         const auto& actor = *daemons[static_cast<std::size_t>(r.actor)];
         std::istringstream in(actor.log());
         for (std::string line; std::getline(in, line);) {
-          const auto ts = log_ts(line);
+          const auto ts = daemon_log_time(line);
           if (ts && *ts >= r.run_start - 0.002 && *ts <= r.first_defrag + 0.002) {
             say("       | " + line);
           }
@@ -923,7 +847,7 @@ void section_rule(const Options& o, EtcdCluster& cluster, Daemons& daemons, std:
   for (int i = 0; i < cluster.size(); ++i)
     status.push_back(std::make_unique<Gateway>(cluster.client_endpoint(i)));
   Gateway writer(cluster.client_endpoint(0));
-  const std::string value_b64 = base64(std::string(1024 * 1024, 'r'));
+  const std::string value_b64 = base64_encode(std::string(1024 * 1024, 'r'));
   std::vector<double> random_lat, worst_lat, to_defrag;
   int random_ok = 0, worst_ok = 0;
   const double limit = o.poll_seconds + 0.1;
@@ -937,7 +861,7 @@ void section_rule(const Options& o, EtcdCluster& cluster, Daemons& daemons, std:
     if (!worst) {
       sleep_s(std::uniform_real_distribution<double>(0, o.poll_seconds)(rng));
     } else {
-      const int holder = wait_lock_holder(daemons);
+      const int holder = lock_holder(daemons, std::chrono::seconds(30));
       HttpClient http("127.0.0.1", daemons[static_cast<std::size_t>(std::max(holder, 0))]->port());
       const double before = polls_done(http);
       const auto t0 = SteadyClock::now();
@@ -953,7 +877,7 @@ void section_rule(const Options& o, EtcdCluster& cluster, Daemons& daemons, std:
         for (auto& g : status) {
           try {
             if (g->db_size() > threshold) {
-              true_at = wall_now();
+              true_at = wall_now_s();
               break;
             }
           } catch (const std::exception&) {
@@ -962,9 +886,9 @@ void section_rule(const Options& o, EtcdCluster& cluster, Daemons& daemons, std:
         sleep_s(0.01);
       }
     });
-    const double sent = wall_now();
+    const double sent = wall_now_s();
     const auto reply = writer.put("/bench/rule-key", value_b64);
-    const double acked = wall_now();
+    const double acked = wall_now_s();
     std::vector<double> starts;
     int actor = -1;
     edd::test::eventually(std::chrono::seconds(3 * o.poll_seconds + 5), [&] {
@@ -1035,13 +959,7 @@ void section_rule(const Options& o, EtcdCluster& cluster, Daemons& daemons, std:
 // benchmark and removed at the end unless --keep-dir.
 class RunDir {
  public:
-  explicit RunDir(bool keep) : keep_(keep) {
-    const char* tmp = std::getenv("TMPDIR");
-    path_ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/edd-daemon-bench-XXXXXX";
-    if (::mkdtemp(path_.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp " + path_ + ": " + std::strerror(errno));
-    }
-  }
+  explicit RunDir(bool keep) : keep_(keep), path_(edd::test::make_temp_dir("edd-daemon-bench")) {}
   ~RunDir() {
     if (keep_) {
       std::cerr << "edd_daemon_bench: kept " << path_ << "\n";

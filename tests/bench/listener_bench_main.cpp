@@ -21,9 +21,9 @@
 #include <thread>
 #include <vector>
 
-#include "daemon_process.h"
 #include "e2e/slow_clients.h"
 #include "harness/etcd_cluster.h"
+#include "support/daemon_process.h"
 
 namespace {
 

@@ -1,14 +1,9 @@
 #include "samples.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 namespace edd::bench {
-
-double wall_now_s() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 bool overlaps(const Sample& sample, const Window& window) {
   const double end_s = sample.start_s + sample.latency_ms / 1000.0;

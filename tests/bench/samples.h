@@ -7,11 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "support/clocks.h"
+
 namespace edd::bench {
 
 // Seconds since the epoch on the system clock: the same scale as etcd's zap log timestamps, so a
 // request can be placed inside a member's "starting defragment" .. "finished defragment" window.
-double wall_now_s();
+using edd::test::wall_now_s;
 
 struct Sample {
   double start_s = 0;     // when the request was sent (wall_now_s)

@@ -21,11 +21,11 @@
 #include <thread>
 #include <vector>
 
-#include "defrag_helpers.h"
-#include "edd_cli.h"
 #include "harness/etcd_cluster.h"
 #include "harness/etcd_version.h"
 #include "harness/process.h"
+#include "support/cluster_checks.h"
+#include "support/edd_cli.h"
 
 namespace edd::test::compat {
 

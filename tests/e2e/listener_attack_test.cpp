@@ -22,11 +22,13 @@
 #include <thread>
 #include <vector>
 
-#include "daemon_process.h"
-#include "defrag_helpers.h"
 #include "e2e/slow_clients.h"
 #include "harness/pki.h"
 #include "harness/test_record.h"
+#include "support/clocks.h"
+#include "support/cluster_checks.h"
+#include "support/daemon_process.h"
+#include "support/files.h"
 
 using namespace edd::test;
 using namespace std::chrono_literals;
@@ -57,11 +59,6 @@ void small_asan_quarantine() {
   options += std::string(options.empty() ? "" : ":") + "quarantine_size_mb=16";
   ::setenv("ASAN_OPTIONS", options.c_str(), 1);
 #endif
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 void write_text(const std::string& path, const std::string& text) {
@@ -147,7 +144,7 @@ class Prometheus {
                           "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
                          log_);
     if (!eventually(60s, [&] { return get("/-/ready").find("Ready") != std::string::npos; })) {
-      throw std::runtime_error("prometheus did not become ready:\n" + read_text(log_));
+      throw std::runtime_error("prometheus did not become ready:\n" + read_file(log_));
     }
   }
   ~Prometheus() { stop_processes({pid_}, 10s); }
@@ -176,7 +173,7 @@ class Prometheus {
     }
     return values;
   }
-  std::string log() const { return read_text(log_); }
+  std::string log() const { return read_file(log_); }
 
  private:
   std::string log_;
@@ -217,10 +214,6 @@ int post_webhook(const Target& t, const std::string& token) {
   } catch (const std::exception&) {
     return 0;
   }
-}
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // One attacked daemon's figures: before the attack, at most during it, and at its end.
@@ -298,12 +291,12 @@ TEST_CASE(
   const std::vector<Target> targets{{&plain, ""}, {&tls, pki.ca_file}};
   Prometheus prom(cluster->dir() + "/prometheus", targets);
   REQUIRE(eventually(
-      30s, [&] { return prom.query("count(up == 1)", unix_now()) == std::vector<double>{2}; }));
+      30s, [&] { return prom.query("count(up == 1)", wall_now_s()) == std::vector<double>{2}; }));
 
   std::vector<DaemonFigures> figures;
   for (const auto& t : targets) figures.push_back(figures_before(t));
 
-  const double attack_started = unix_now();
+  const double attack_started = wall_now_s();
   const auto sources = attack_sources(kLoopbackSlow, kOtherSources, kPerOtherSource);
   std::vector<std::unique_ptr<SlowClients>> attacks;
   attacks.push_back(
@@ -319,7 +312,7 @@ TEST_CASE(
     }
     std::this_thread::sleep_for(500ms);
   }
-  const double attack_ended = unix_now();
+  const double attack_ended = wall_now_s();
   // Before the daemons' counters: every closure seen here has been counted by then.
   for (std::size_t i = 0; i < targets.size(); ++i) {
     figures[i].closed_seen = attacks[i]->closed_by_daemon();

@@ -22,9 +22,11 @@
 #include <utility>
 #include <vector>
 
-#include "daemon_process.h"
-#include "defrag_helpers.h"
 #include "harness/test_record.h"
+#include "support/clocks.h"
+#include "support/cluster_checks.h"
+#include "support/daemon_process.h"
+#include "support/files.h"
 
 using namespace edd::test;
 using namespace std::chrono_literals;
@@ -36,19 +38,10 @@ namespace {
 // are each 1 s apart, but the machine may be slow.
 constexpr std::chrono::milliseconds kWait = 90s;
 
+// Prometheus and Alertmanager are asked at most four times a second.
 template <class Cond>
 bool wait_until(std::chrono::milliseconds timeout, Cond&& cond) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(250ms);
-  }
-  return cond();
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return eventually(timeout, std::forward<Cond>(cond), 250ms);
 }
 
 void write_text(const std::string& path, const std::string& text) {
@@ -126,16 +119,16 @@ class Server {
       pid_ = spawn_process(make_argv("127.0.0.1:" + std::to_string(port_)), log_);
       if (wait_ready()) return;
       stop();
-      if (read_text(log_).find("address already in use") == std::string::npos) break;
+      if (read_file(log_).find("address already in use") == std::string::npos) break;
     }
-    throw std::runtime_error(name_ + " did not become ready:\n" + tail(read_text(log_)));
+    throw std::runtime_error(name_ + " did not become ready:\n" + tail(read_file(log_)));
   }
   ~Server() { stop(); }
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string log() const { return read_text(log_); }
+  std::string log() const { return read_file(log_); }
 
   // GET path with URL-encoded parameters; null when the answer is not JSON.
   json::value get(const std::string& path,
@@ -179,29 +172,6 @@ class Server {
 
 using Daemons = std::vector<std::unique_ptr<DaemonProcess>>;
 
-Daemons start_daemons(const EtcdCluster& cluster, const DaemonSettings& s) {
-  Daemons d;
-  for (int i = 0; i < cluster.size(); ++i)
-    d.push_back(std::make_unique<DaemonProcess>(cluster, i, s));
-  return d;
-}
-
-// The sum over the daemons of every sample line of /metrics that starts with prefix (a name, or a
-// name and its first labels).
-double total(const Daemons& daemons, const std::string& prefix) {
-  double sum = 0;
-  for (const auto& d : daemons) {
-    const std::string text = d->get("/metrics");
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind(prefix, 0) != 0) continue;
-      const auto space = line.rfind(' ');
-      if (space != std::string::npos) sum += std::stod(line.substr(space + 1));
-    }
-  }
-  return sum;
-}
-
 const std::string kRulesFile = EDD_SOURCE_DIR "/dashboards/prometheus/etcd-defragd.rules.yml";
 const std::string kDashboardFile = EDD_SOURCE_DIR "/dashboards/grafana/etcd-defragd.json";
 
@@ -217,7 +187,7 @@ std::size_t alert_rule_count(const std::string& rules_yaml) {
 
 // The shipped rules with every `for:` shortened, so alerts fire within seconds.
 std::string write_short_rules(const std::string& path) {
-  std::istringstream lines(read_text(kRulesFile));
+  std::istringstream lines(read_file(kRulesFile));
   std::string out;
   int replaced = 0;
   for (std::string line; std::getline(lines, line);) {
@@ -358,10 +328,6 @@ QueryResult query(const Server& prom, const std::string& expr) {
   return summarise(prom.get("/api/v1/query", {{"query", expr}}));
 }
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 QueryResult query_range(const Server& prom, const std::string& expr, double start, double end,
                         const std::string& step) {
   return summarise(prom.get("/api/v1/query_range", {{"query", expr},
@@ -421,7 +387,7 @@ void collect_panels(const json::array& panels, std::vector<DashboardQuery>& out)
 }
 
 std::vector<DashboardQuery> dashboard_queries() {
-  const json::value d = parse_json(read_text(kDashboardFile));
+  const json::value d = parse_json(read_file(kDashboardFile));
   std::vector<DashboardQuery> out;
   collect_panels(d.at("panels").as_array(), out);
   for (const json::value& a : d.at("annotations").at("list").as_array()) {
@@ -608,21 +574,6 @@ std::string server_logs(const QuotaSetup& setup) {
          tail(setup.alertmanager->log(), 2000);
 }
 
-int lock_holder(const Daemons& daemons) {
-  int holder = -1;
-  wait_until(kWait, [&] {
-    int count = 0;
-    for (std::size_t i = 0; i < daemons.size(); ++i) {
-      if (daemons[i]->metric("etcd_defragd_lock_held") == 1) {
-        holder = static_cast<int>(i);
-        ++count;
-      }
-    }
-    return count == 1;
-  });
-  return holder;
-}
-
 }  // namespace
 
 TEST_CASE("e2e: Prometheus scrapes three daemons and every dashboard panel query returns data",
@@ -636,9 +587,9 @@ TEST_CASE("e2e: Prometheus scrapes three daemons and every dashboard panel query
   auto daemons = start_daemons(*cluster, s);
   auto prom =
       start_prometheus(cluster->dir() + "/prometheus", prometheus_config(daemons, kRulesFile));
-  const double started = unix_now();
+  const double started = wall_now_s();
   REQUIRE(wait_until(kWait, [&] { return targets_up(*prom, 3); }));
-  REQUIRE(lock_holder(daemons) >= 0);
+  REQUIRE(lock_holder(daemons, kWait) >= 0);
 
   const auto queries = dashboard_queries();
   REQUIRE(queries.size() >= 20);
@@ -649,7 +600,8 @@ TEST_CASE("e2e: Prometheus scrapes three daemons and every dashboard panel query
 
   cluster->write_and_fragment(24LL * 1024 * 1024);
   REQUIRE(wait_until(kWait, [&] {
-    return total(daemons, R"(etcd_defragd_runs_total{result="success",trigger="rule"})") == 1;
+    return series_total(daemons, R"(etcd_defragd_runs_total{result="success",trigger="rule"})") ==
+           1;
   }));
   // The per-member panels show a daemon's first run too, as soon as Prometheus has two samples
   // of the per-member counters: increase() needs them to start from 0 (as runs_total does),
@@ -708,7 +660,8 @@ TEST_CASE("e2e: Prometheus scrapes three daemons and every dashboard panel query
   // A second run, by hand: every counter has moved since Prometheus first saw it.
   for (const auto& d : daemons) CHECK(post(*d, "/v1/defrag?force=1", token) == 202);
   REQUIRE(wait_until(kWait, [&] {
-    return total(daemons, R"(etcd_defragd_runs_total{result="success",trigger="manual"})") == 1;
+    return series_total(daemons, R"(etcd_defragd_runs_total{result="success",trigger="manual"})") ==
+           1;
   }));
   CHECK(defrag_order_from_logs(*cluster).size() == 6);
 
@@ -722,7 +675,7 @@ TEST_CASE("e2e: Prometheus scrapes three daemons and every dashboard panel query
   };
   // Annotations are range queries in Grafana: over the test's span, a step of 5 s.
   auto run = [&](const DashboardQuery& q) {
-    return q.annotation ? query_range(*prom, q.expr, started, unix_now(), "5s")
+    return q.annotation ? query_range(*prom, q.expr, started, wall_now_s(), "5s")
                         : query(*prom, q.expr);
   };
   auto all_have_data = [&] {
@@ -751,7 +704,7 @@ TEST_CASE("e2e: Prometheus scrapes three daemons and every dashboard panel query
     }
     for (double v : r.values) CHECK_FALSE(std::isnan(v));
   }
-  check_rules_healthy(*prom, alert_rule_count(read_text(kRulesFile)));
+  check_rules_healthy(*prom, alert_rule_count(read_file(kRulesFile)));
 }
 
 TEST_CASE(
@@ -761,11 +714,11 @@ TEST_CASE(
   QuotaSetup setup(true);
   const auto& cluster = *setup.cluster;
   const auto& daemons = setup.daemons;
-  REQUIRE(lock_holder(daemons) >= 0);
+  REQUIRE(lock_holder(daemons, kWait) >= 0);
   const int leader = leader_index(cluster);
   fill_near_quota(cluster, QuotaSetup::kQuota, 0.85);
 
-  const double started = unix_now();
+  const double started = wall_now_s();
   setup.start_servers();
   const auto& prom = *setup.prometheus;
   REQUIRE(wait_until(kWait, [&] { return targets_up(prom, 3); }));
@@ -775,7 +728,7 @@ TEST_CASE(
 
   const std::string kAlertmanagerRuns =
       R"(etcd_defragd_runs_total{result="success",trigger="alertmanager"})";
-  if (!wait_until(kWait, [&] { return total(daemons, kAlertmanagerRuns) >= 1; })) {
+  if (!wait_until(kWait, [&] { return series_total(daemons, kAlertmanagerRuns) >= 1; })) {
     FAIL("no run by the webhook\n"
          << server_logs(setup) << "\ndaemon 0:\n"
          << tail(daemons[0]->log(), 2000));
@@ -789,8 +742,8 @@ TEST_CASE(
     return false;
   }));
 
-  CHECK(total(daemons, kAlertmanagerRuns) == 1);
-  CHECK(total(daemons, "etcd_defragd_runs_total{") == 1);
+  CHECK(series_total(daemons, kAlertmanagerRuns) == 1);
+  CHECK(family_total(daemons, "etcd_defragd_runs_total") == 1);
   int actors = 0;
   for (std::size_t i = 0; i < daemons.size(); ++i) {
     const std::string log = daemons[i]->log();
@@ -811,13 +764,13 @@ TEST_CASE(
     INFO(st.endpoint << ": dbSize " << st.db_size_bytes);
     CHECK(st.db_size_bytes < QuotaSetup::kQuota / 4);
   }
-  CHECK(total(daemons, R"(etcd_defragd_webhook_requests_total{code="202"})") > 0);
-  CHECK(total(daemons, R"(etcd_defragd_webhook_requests_total{code="401"})") == 0);
+  CHECK(series_total(daemons, R"(etcd_defragd_webhook_requests_total{code="202"})") > 0);
+  CHECK(series_total(daemons, R"(etcd_defragd_webhook_requests_total{code="401"})") == 0);
   // Prometheus saw it too: the run, and the dashboard's alert annotation.
   CHECK(wait_until(kWait, [&] { return value_of(prom, "sum(" + kAlertmanagerRuns + ")") == 1.0; }));
   for (const auto& q : dashboard_queries()) {
     if (!q.annotation || q.expr.find("ALERTS") == std::string::npos) continue;
-    const QueryResult r = query_range(prom, q.expr, started, unix_now(), "5s");
+    const QueryResult r = query_range(prom, q.expr, started, wall_now_s(), "5s");
     INFO(q.where << ": " << q.expr << " -> " << r.status << " " << r.text);
     CHECK(r.series > 0);
   }
@@ -827,7 +780,7 @@ TEST_CASE("e2e: a wrong token in Alertmanager gets 401s and nothing is defragmen
   QuotaSetup setup(false);
   const auto& cluster = *setup.cluster;
   const auto& daemons = setup.daemons;
-  REQUIRE(lock_holder(daemons) >= 0);
+  REQUIRE(lock_holder(daemons, kWait) >= 0);
   fill_near_quota(cluster, QuotaSetup::kQuota, 0.85);
   const auto filled = cluster.endpoint_status();
 
@@ -847,14 +800,14 @@ TEST_CASE("e2e: a wrong token in Alertmanager gets 401s and nothing is defragmen
   // Alertmanager retries the failed notification; give it several deliveries, time in which a
   // wrongly accepted request would have started a run (the daemons poll every second).
   const auto first_401 = std::chrono::steady_clock::now();
-  CHECK(wait_until(kWait, [&] { return total(daemons, k401) >= 9; }));
+  CHECK(wait_until(kWait, [&] { return series_total(daemons, k401) >= 9; }));
   std::this_thread::sleep_until(first_401 + 10s);
   // Prometheus sees the 401s: the alert meant for exactly this fires.
   CHECK(wait_until(kWait, [&] { return alert_firing(prom, "EtcdDefragdWebhookUnauthorized"); }));
 
   CHECK(cluster.defrag_events().empty());
-  CHECK(total(daemons, "etcd_defragd_runs_total{") == 0);
-  CHECK(total(daemons, R"(etcd_defragd_webhook_requests_total{code="202"})") == 0);
+  CHECK(family_total(daemons, "etcd_defragd_runs_total") == 0);
+  CHECK(series_total(daemons, R"(etcd_defragd_webhook_requests_total{code="202"})") == 0);
   for (const auto& d : daemons) {
     const std::string log = d->log();
     INFO(tail(log));

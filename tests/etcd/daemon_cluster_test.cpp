@@ -1,51 +1,21 @@
 // Three `etcd-defragd run` daemons, one per member of a real 3-member cluster.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <set>
 
-#include "daemon_process.h"
-#include "defrag_helpers.h"
+#include "support/cluster_checks.h"
+#include "support/daemon_process.h"
+#include "support/files.h"
+#include "support/metrics_text.h"
 
 using namespace edd::test;
 using namespace std::chrono_literals;
 
 namespace {
 
-using Daemons = std::vector<std::unique_ptr<DaemonProcess>>;
-
-Daemons start_daemons(const EtcdCluster& cluster, const DaemonSettings& s) {
-  Daemons d;
-  for (int i = 0; i < cluster.size(); ++i)
-    d.push_back(std::make_unique<DaemonProcess>(cluster, i, s));
-  return d;
-}
-
-// The index of the one daemon that holds the lock, waiting for it; -1 if none or several.
-int lock_holder(const Daemons& daemons, std::chrono::milliseconds timeout = 20s) {
-  int holder = -1;
-  eventually(timeout, [&] {
-    int count = 0;
-    for (std::size_t i = 0; i < daemons.size(); ++i) {
-      if (daemons[i]->running() && daemons[i]->metric("etcd_defragd_lock_held") == 1) {
-        holder = static_cast<int>(i);
-        ++count;
-      }
-    }
-    return count == 1;
-  });
-  return holder;
-}
-
 const std::string kSuccessfulRuleRuns =
     R"(etcd_defragd_runs_total{result="success",trigger="rule"})";
-
-double total(const Daemons& daemons, const std::string& sample) {
-  double sum = 0;
-  for (const auto& d : daemons) {
-    if (d->running()) sum += std::max(0.0, d->metric(sample));
-  }
-  return sum;
-}
 
 }  // namespace
 
@@ -54,7 +24,7 @@ TEST_CASE("daemons: a fragmented cluster is defragmented once, by one daemon, le
   auto cluster = EtcdCluster::start(cluster_options());
   DaemonSettings s;
   auto daemons = start_daemons(*cluster, s);
-  const int actor = lock_holder(daemons);
+  const int actor = lock_holder(daemons, 20s);
   REQUIRE(actor >= 0);
   const int leader = leader_index(*cluster);
 
@@ -66,7 +36,7 @@ TEST_CASE("daemons: a fragmented cluster is defragmented once, by one daemon, le
   REQUIRE(order.size() == 3);
   CHECK(order.back() == leader);
   CHECK(daemons[actor]->metric(kSuccessfulRuleRuns) == 1);
-  CHECK(total(daemons, kSuccessfulRuleRuns) == 1);
+  CHECK(series_total(daemons, kSuccessfulRuleRuns) == 1);
   for (std::size_t i = 0; i < daemons.size(); ++i) {
     CHECK((daemons[i]->log().find("starting a run") != std::string::npos) ==
           (static_cast<int>(i) == actor));
@@ -75,14 +45,9 @@ TEST_CASE("daemons: a fragmented cluster is defragmented once, by one daemon, le
   const auto after = cluster->endpoint_status();
   for (const auto& d : daemons) {
     REQUIRE(eventually(5s, [&] {
-      const std::string text = d->get("/metrics");
       int small = 0;
-      std::size_t at = 0;
-      while ((at = text.find("\netcd_defragd_member_db_size_bytes{", at)) != std::string::npos) {
-        const auto value_at = text.find("} ", at) + 2;
-        const double v = std::stod(text.substr(value_at));
-        if (v < 12.0 * 1024 * 1024) ++small;
-        at = value_at;
+      for (const auto& m : metric_samples(d->metrics(), "etcd_defragd_member_db_size_bytes")) {
+        if (m.value < 12.0 * 1024 * 1024) ++small;
       }
       return small == 3;
     }));
@@ -95,7 +60,7 @@ TEST_CASE("daemons: when the actor is killed mid-run another finishes, never two
   DaemonSettings s;
   s.wait_between_defrags = "4s";  // a long run, to kill it in the middle
   auto daemons = start_daemons(*cluster, s);
-  const int actor = lock_holder(daemons);
+  const int actor = lock_holder(daemons, 20s);
   REQUIRE(actor >= 0);
 
   cluster->write_and_fragment(16LL * 1024 * 1024);
@@ -115,7 +80,7 @@ TEST_CASE("daemons: when the actor is killed mid-run another finishes, never two
   REQUIRE(finished);
   const auto order = defrag_order_from_logs(*cluster);  // checks that no defrags overlapped
   CHECK(std::set<int>(order.begin(), order.end()).size() == 3);
-  const int next = lock_holder(daemons);
+  const int next = lock_holder(daemons, 20s);
   REQUIRE(next >= 0);
   CHECK(next != actor);
   CHECK(daemons[next]->log().find("starting a run") != std::string::npos);
@@ -127,7 +92,7 @@ TEST_CASE("daemons: NOSPACE is cleared with no human action within two polls and
   DaemonSettings s;
   s.rule = "dbQuotaUsage > 2";  // never: only NOSPACE itself may trigger
   auto daemons = start_daemons(*cluster, s);
-  REQUIRE(lock_holder(daemons) >= 0);  // the lock is taken before NOSPACE, as in production
+  REQUIRE(lock_holder(daemons, 20s) >= 0);  // the lock is taken before NOSPACE, as in production
 
   REQUIRE(fill_until_nospace(*cluster));
   const auto refused_at = std::chrono::steady_clock::now();
@@ -145,7 +110,7 @@ TEST_CASE("daemons: NOSPACE is cleared with no human action within two polls and
   INFO("recovered in " << recovered << " s; defrags took " << defrag_seconds << " s");
   CHECK(recovered <= 2 * 1.0 + defrag_seconds + 1.0);
   CHECK(cluster->etcdctl_ok({"alarm", "list"}).find("NOSPACE") == std::string::npos);
-  CHECK(total(daemons, R"(etcd_defragd_alarm_disarms_total)") >= 1);
+  CHECK(series_total(daemons, R"(etcd_defragd_alarm_disarms_total)") >= 1);
 }
 
 TEST_CASE("daemons: SIGHUP with a bad config keeps the old one, SIGTERM exits 0 and frees the lock",
@@ -155,13 +120,10 @@ TEST_CASE("daemons: SIGHUP with a bad config keeps the old one, SIGTERM exits 0 
   s.ttl = "60s";  // a released lock must move at once, not after the TTL
   Daemons daemons;
   daemons.push_back(std::make_unique<DaemonProcess>(*cluster, 0, s));
-  REQUIRE(lock_holder(daemons) == 0);
+  REQUIRE(lock_holder(daemons, 20s) == 0);
   daemons.push_back(std::make_unique<DaemonProcess>(*cluster, 1, s));
 
-  const std::string good = [&] {
-    std::ifstream in(daemons[0]->config_path());
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }();
+  const std::string good = read_file(daemons[0]->config_path());
   {
     std::ofstream out(daemons[0]->config_path());
     out << "[policy]\npoll_interval = \"soon\"\n";

@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "daemon_process.h"
-#include "defrag_helpers.h"
 #include "harness/test_record.h"
+#include "support/cluster_checks.h"
+#include "support/daemon_process.h"
 
 using namespace edd::test;
 using namespace std::chrono_literals;

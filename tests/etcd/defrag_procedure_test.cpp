@@ -1,7 +1,7 @@
 // `etcd-defragd defrag` against real 3-member clusters: the procedure, proven from etcd's logs.
 #include <catch2/catch.hpp>
 
-#include "defrag_helpers.h"
+#include "support/cluster_checks.h"
 
 using namespace edd::test;
 namespace json = boost::json;

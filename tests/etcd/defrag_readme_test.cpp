@@ -1,7 +1,7 @@
 // etcd-defrag's own README examples, with only the binary name changed, on a real cluster.
 #include <catch2/catch.hpp>
 
-#include "defrag_helpers.h"
+#include "support/cluster_checks.h"
 
 using namespace edd::test;
 

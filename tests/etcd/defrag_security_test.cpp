@@ -1,7 +1,7 @@
 // `etcd-defragd defrag` end to end on TLS (client certificates) and authenticated clusters.
 #include <catch2/catch.hpp>
 
-#include "defrag_helpers.h"
+#include "support/cluster_checks.h"
 
 using namespace edd::test;
 

@@ -4,9 +4,11 @@
 #include <iostream>
 
 #include "harness/etcd_cluster.h"
+#include "support/clocks.h"
 
 using edd::test::ClusterOptions;
 using edd::test::EtcdCluster;
+using edd::test::wall_now_s;
 using namespace std::chrono_literals;
 
 TEST_CASE("harness write_and_fragment makes dbSize grow well beyond dbSizeInUse", "[harness]") {
@@ -40,8 +42,7 @@ TEST_CASE("harness defrag_events sees an etcdctl defrag of one member", "[harnes
   CHECK(events[1].member == 1);
   CHECK(events[1].msg == "finished defragment");
   CHECK(events[0].ts <= events[1].ts);
-  auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch());
-  CHECK(events[1].ts == Approx(now.count()).margin(60));
+  CHECK(events[1].ts == Approx(wall_now_s()).margin(60));
 }
 
 TEST_CASE("harness digest (key count and checksum) is unchanged by a defrag of every member",

@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <thread>
 
-#include "edd_cli.h"
 #include "harness/etcd_cluster.h"
 #include "harness/pki.h"
+#include "support/edd_cli.h"
 
 using namespace edd::test;
 namespace json = boost::json;

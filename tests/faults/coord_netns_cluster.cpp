@@ -4,10 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/json.hpp>
 #include <cstdlib>
-#include <cstring>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 
@@ -15,14 +12,16 @@
 #include <stdexcept>
 #include <thread>
 
+#include "harness/etcd_member.h"
 #include "harness/etcd_version.h"
 #include "harness/test_record.h"
+#include "support/files.h"
+#include "support/metrics_text.h"
 
 namespace edd::test::coord {
 namespace {
 
 namespace fs = std::filesystem;
-namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kCommandTimeout = std::chrono::seconds(60);
@@ -30,27 +29,6 @@ constexpr auto kStartTimeout = std::chrono::seconds(30);
 constexpr auto kStopGrace = std::chrono::seconds(5);
 constexpr const char* kBridgeAddress = "10.200.0.254";
 constexpr int kDaemonPort = 9479;  // fixed: each namespace has ports of its own
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string make_temp_dir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/edd-netns-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp " + pattern + ": " + std::strerror(errno));
-  }
-  return pattern;
-}
-
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string joined;
-  for (const auto& part : parts) joined += (joined.empty() ? "" : separator) + part;
-  return joined;
-}
 
 // Namespaces left by an earlier run of this test that was killed before its destructor ran
 // (their creator's PID is gone): ours by name, so deleting them touches nothing else.
@@ -84,79 +62,85 @@ std::string NetnsCluster::unsupported_reason() {
 }
 
 NetnsCluster::NetnsCluster(int members, std::int64_t quota_backend_bytes)
-    : members_(members), prefix_("eddcoord" + std::to_string(::getpid())) {
+    : members_(members),
+      prefix_("eddcoord" + std::to_string(::getpid())),
+      daemons_(static_cast<std::size_t>(members)) {
   delete_stale_namespaces();
-  dir_ = make_temp_dir();
+  dir_ = make_temp_dir("edd-netns");
   try {
-    const std::string br = prefix_ + "-br";
-    ip({"netns", "add", br});
-    namespaces_.push_back(br);
-    ip({"-n", br, "link", "set", "lo", "up"});
-    ip({"-n", br, "link", "add", "br0", "type", "bridge"});
-    ip({"-n", br, "addr", "add", std::string(kBridgeAddress) + "/24", "dev", "br0"});
-    ip({"-n", br, "link", "set", "br0", "up"});
-    for (int i = 0; i < members_; ++i) {
-      const std::string ns = namespace_of(i);
-      const std::string port = "v" + std::to_string(i);
-      ip({"netns", "add", ns});
-      namespaces_.push_back(ns);
-      ip({"-n", ns, "link", "set", "lo", "up"});
-      // Created inside the member's namespace with its peer moved straight into the bridge's:
-      // neither end ever exists in the host's namespace.
-      ip({"-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", br});
-      ip({"-n", ns, "addr", "add", address(i) + "/24", "dev", "eth0"});
-      ip({"-n", ns, "link", "set", "eth0", "up"});
-      ip({"-n", br, "link", "set", port, "master", "br0"});
-      ip({"-n", br, "link", "set", port, "up"});
-    }
-    std::vector<std::string> initial;
-    for (int i = 0; i < members_; ++i) {
-      initial.push_back("m" + std::to_string(i) + "=http://" + address(i) + ":2380");
-    }
-    for (int i = 0; i < members_; ++i) {
-      fs::create_directories(member_dir(i));
-      std::vector<std::string> argv{"ip",
-                                    "netns",
-                                    "exec",
-                                    namespace_of(i),
-                                    etcd_release().etcd(),
-                                    "--name=m" + std::to_string(i),
-                                    "--data-dir=" + member_dir(i) + "/data",
-                                    "--listen-client-urls=" + client_url(i),
-                                    "--advertise-client-urls=" + client_url(i),
-                                    "--listen-peer-urls=http://" + address(i) + ":2380",
-                                    "--initial-advertise-peer-urls=http://" + address(i) + ":2380",
-                                    "--initial-cluster=" + join(initial, ","),
-                                    "--initial-cluster-token=" + prefix_,
-                                    "--initial-cluster-state=new",
-                                    "--logger=zap",
-                                    "--log-outputs=" + member_dir(i) + "/etcd.log",
-                                    "--heartbeat-interval=100",
-                                    "--election-timeout=1000"};
-      if (quota_backend_bytes > 0) {
-        argv.push_back("--quota-backend-bytes=" + std::to_string(quota_backend_bytes));
-      }
-      // `ip netns exec` enters the namespace and execs etcd: the PID is etcd's, and the
-      // harness's PR_SET_PDEATHSIG survives the exec.
-      member_pids_.push_back(spawn_process(argv, member_dir(i) + "/stdout.log"));
-    }
-    const auto deadline = Clock::now() + kStartTimeout;
-    for (int i = 0; i < members_; ++i) {
-      while (
-          etcdctl({"endpoint", "health", "--command-timeout=2s"}, client_endpoint(i)).exit_code !=
-          0) {
-        if (Clock::now() >= deadline) {
-          throw std::runtime_error(
-              "netns member m" + std::to_string(i) + " not healthy after 30 s\n" +
-              log_tail(member_dir(i) + "/etcd.log") + log_tail(member_dir(i) + "/stdout.log"));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      }
-    }
+    make_network();
+    start_members(quota_backend_bytes);
+    wait_members_healthy();
   } catch (...) {
     stop_processes_now();
     delete_namespaces();
     throw;
+  }
+}
+
+// The bridge's namespace, then one namespace per member with a veth pair onto the bridge.
+void NetnsCluster::make_network() {
+  const std::string br = prefix_ + "-br";
+  ip({"netns", "add", br});
+  namespaces_.push_back(br);
+  ip({"-n", br, "link", "set", "lo", "up"});
+  ip({"-n", br, "link", "add", "br0", "type", "bridge"});
+  ip({"-n", br, "addr", "add", std::string(kBridgeAddress) + "/24", "dev", "br0"});
+  ip({"-n", br, "link", "set", "br0", "up"});
+  for (int i = 0; i < members_; ++i) {
+    const std::string ns = namespace_of(i);
+    const std::string port = "v" + std::to_string(i);
+    ip({"netns", "add", ns});
+    namespaces_.push_back(ns);
+    ip({"-n", ns, "link", "set", "lo", "up"});
+    // Created inside the member's namespace with its peer moved straight into the bridge's:
+    // neither end ever exists in the host's namespace.
+    ip({"-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", br});
+    ip({"-n", ns, "addr", "add", address(i) + "/24", "dev", "eth0"});
+    ip({"-n", ns, "link", "set", "eth0", "up"});
+    ip({"-n", br, "link", "set", port, "master", "br0"});
+    ip({"-n", br, "link", "set", port, "up"});
+  }
+}
+
+// The harness's member command line, on the member's own address, run inside its namespace.
+void NetnsCluster::start_members(std::int64_t quota_backend_bytes) {
+  std::vector<std::string> initial;
+  for (int i = 0; i < members_; ++i) initial.push_back("m" + std::to_string(i) + "=" + peer_url(i));
+  for (int i = 0; i < members_; ++i) {
+    fs::create_directories(member_dir(i));
+    MemberFlags flags;
+    flags.etcd = etcd_release().etcd();
+    flags.name = "m" + std::to_string(i);
+    flags.data_dir = member_dir(i) + "/data";
+    flags.log_path = member_dir(i) + "/etcd.log";
+    flags.client_url = client_url(i);
+    flags.peer_url = peer_url(i);
+    flags.initial_cluster = join(initial, ",");
+    flags.cluster_token = prefix_;
+    flags.cluster_state = "new";
+    flags.quota_backend_bytes = quota_backend_bytes;
+    // `ip netns exec` enters the namespace and execs etcd: the PID is etcd's, and the
+    // harness's PR_SET_PDEATHSIG survives the exec.
+    std::vector<std::string> argv{"ip", "netns", "exec", namespace_of(i)};
+    const auto etcd = etcd_member_argv(flags);
+    argv.insert(argv.end(), etcd.begin(), etcd.end());
+    member_pids_.push_back(spawn_process(argv, member_dir(i) + "/stdout.log"));
+  }
+}
+
+void NetnsCluster::wait_members_healthy() const {
+  const auto deadline = Clock::now() + kStartTimeout;
+  for (int i = 0; i < members_; ++i) {
+    while (etcdctl({"endpoint", "health", "--command-timeout=2s"}, client_endpoint(i)).exit_code !=
+           0) {
+      if (Clock::now() >= deadline) {
+        throw std::runtime_error(
+            "netns member m" + std::to_string(i) + " not healthy after 30 s\n" +
+            log_tail(member_dir(i) + "/etcd.log") + log_tail(member_dir(i) + "/stdout.log"));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
   }
 }
 
@@ -175,8 +159,11 @@ NetnsCluster::~NetnsCluster() {
 void NetnsCluster::stop_processes_now() {
   // The daemons first (they release their lock while etcd still answers), then the members one
   // at a time: a stopping leader waits for a follower to take over.
-  stop_processes(daemon_pids_, kStopGrace);
-  daemon_pids_.clear();
+  for (auto& d : daemons_) {
+    if (!d) continue;
+    d->signal(SIGCONT);  // in case a test froze it
+    d->stop(SIGTERM, kStopGrace);
+  }
   for (pid_t pid : member_pids_) stop_processes({pid}, kStopGrace);
   member_pids_.clear();
 }
@@ -208,6 +195,8 @@ std::string NetnsCluster::client_endpoint(int i) const { return address(i) + ":2
 
 std::string NetnsCluster::client_url(int i) const { return "http://" + client_endpoint(i); }
 
+std::string NetnsCluster::peer_url(int i) const { return "http://" + address(i) + ":2380"; }
+
 std::string NetnsCluster::endpoints_csv() const {
   std::vector<std::string> all;
   for (int i = 0; i < members_; ++i) all.push_back(client_endpoint(i));
@@ -215,17 +204,6 @@ std::string NetnsCluster::endpoints_csv() const {
 }
 
 std::string NetnsCluster::member_dir(int i) const { return dir_ + "/m" + std::to_string(i); }
-
-std::string NetnsCluster::log_tail(const std::string& path) const {
-  std::deque<std::string> last;
-  for (auto& line : lines_of(read_file(path))) {
-    last.push_back(std::move(line));
-    if (last.size() > 15) last.pop_front();
-  }
-  std::string text = "--- last lines of " + path + " ---\n";
-  for (const auto& line : last) text += line + "\n";
-  return text;
-}
 
 CommandResult NetnsCluster::etcdctl(const std::vector<std::string>& args,
                                     const std::string& endpoints,
@@ -247,91 +225,42 @@ Etcdctl NetnsCluster::etcdctl_fn() const {
 }
 
 std::vector<DefragEvent> NetnsCluster::defrag_events() const {
-  std::vector<DefragEvent> events;
-  for (int i = 0; i < members_; ++i) {
-    for (const auto& line : lines_of(read_file(member_dir(i) + "/etcd.log"))) {
-      if (line.find(" defragment\"") == std::string::npos) continue;
-      boost::system::error_code ec;
-      const json::value entry = json::parse(line, ec);
-      if (ec || !entry.is_object()) continue;  // a line being written right now
-      const json::value* msg = entry.as_object().if_contains("msg");
-      const json::value* ts = entry.as_object().if_contains("ts");
-      if (msg == nullptr || ts == nullptr || !msg->is_string() || !ts->is_string()) continue;
-      const std::string text(msg->as_string());
-      if (text == "starting defragment" || text == "finished defragment") {
-        events.push_back({i, text, parse_zap_ts(std::string(ts->as_string()))});
-      }
-    }
-  }
-  std::stable_sort(events.begin(), events.end(), [](const DefragEvent& a, const DefragEvent& b) {
-    if (a.ts != b.ts) return a.ts < b.ts;
-    return a.msg == "finished defragment" && b.msg != "finished defragment";
-  });
-  return events;
+  std::vector<std::string> logs;
+  for (int i = 0; i < members_; ++i) logs.push_back(member_dir(i) + "/etcd.log");
+  return defrag_events_in_logs(logs);
 }
 
 std::string NetnsCluster::pause_file(int i) const { return member_dir(i) + "/daemon/pause"; }
 
-std::string NetnsCluster::daemon_log(int i) const {
-  return read_file(member_dir(i) + "/daemon/daemon.log");
-}
+std::string NetnsCluster::daemon_log(int i) const { return daemon(i).log(); }
 
+// Inside member i's namespace, listening on the member's address; stopped before the members.
 void NetnsCluster::start_daemon(int i, const NetnsDaemonSettings& s) {
-  const std::string dir = member_dir(i) + "/daemon";
-  fs::create_directories(dir);
-  const std::string config = dir + "/etcd-defragd.toml";
+  DaemonLaunch launch;
+  launch.dir = member_dir(i) + "/daemon";
+  launch.command_prefix = {"ip", "netns", "exec", namespace_of(i)};
+  launch.ready_timeout = kStartTimeout;
+  DaemonConfig& c = launch.config;
+  c.endpoint = client_endpoint(i);
+  c.dial_timeout = "2s";
+  c.rule = s.rule;
+  c.pause_file = pause_file(i);
+  c.listen = address(i) + ":" + std::to_string(kDaemonPort);
+  fs::create_directories(launch.dir);
   if (s.start_paused) std::ofstream(pause_file(i)) << "paused by the test\n";
-  {
-    std::ofstream out(config);
-    out << "[etcd]\n"
-        << "endpoints = [\"" << client_endpoint(i) << "\"]\n"
-        << "local_endpoint = \"" << client_endpoint(i) << "\"\n"
-        << "cluster = true\n"
-        << "dial_timeout = \"2s\"\n"
-        << "command_timeout = \"" << s.command_timeout << "\"\n\n"
-        << "[policy]\n"
-        << "poll_interval = \"" << s.poll_interval << "\"\n"
-        << "rule = \"" << s.rule << "\"\n"
-        << "min_interval = \"" << s.min_interval << "\"\n"
-        << "move_leader = false\n"
-        << "pause_file = \"" << pause_file(i) << "\"\n\n"
-        << "[lock]\n"
-        << "ttl = \"" << s.ttl << "\"\n\n"
-        << "[http]\n"
-        << "listen = \"" << address(i) << ":" << kDaemonPort << "\"\n\n"
-        << "[log]\n"
-        << "level = \"info\"\n";
-  }
-  const std::string log = dir + "/daemon.log";
-  const pid_t pid = spawn_process(
-      {"ip", "netns", "exec", namespace_of(i), EDD_BINARY, "run", "--config", config}, log);
-  daemon_pids_.push_back(pid);
-  const auto deadline = Clock::now() + kStartTimeout;
-  while (read_file(log).find("ready") == std::string::npos) {
-    if (wait_for_exit(pid, std::chrono::milliseconds(0))) {
-      std::erase(daemon_pids_, pid);
-      throw std::runtime_error("daemon " + std::to_string(i) + " exited at start:\n" +
-                               read_file(log));
-    }
-    if (Clock::now() >= deadline) {
-      throw std::runtime_error("daemon " + std::to_string(i) + " not ready after 30 s:\n" +
-                               read_file(log));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  daemons_.at(static_cast<std::size_t>(i)) = std::make_unique<DaemonProcess>(launch);
 }
 
-std::string NetnsCluster::daemon_metrics(int i) const {
-  const CommandResult r = run_command(
-      {"ip", "netns", "exec", namespace_of(i), "curl", "-q", "-s", "--noproxy", "*", "--max-time",
-       "5", "http://" + address(i) + ":" + std::to_string(kDaemonPort) + "/metrics"},
-      std::chrono::seconds(10));
-  return r.exit_code == 0 ? r.out : std::string();
+const DaemonProcess& NetnsCluster::daemon(int i) const {
+  const auto& d = daemons_.at(static_cast<std::size_t>(i));
+  if (!d) throw std::logic_error("no daemon started for netns member " + std::to_string(i));
+  return *d;
 }
+
+std::string NetnsCluster::daemon_metrics(int i) const { return daemon(i).metrics(); }
 
 double NetnsCluster::lock_held(int i) const {
-  const auto found = samples(daemon_metrics(i), "etcd_defragd_lock_held");
-  return found.empty() ? -1 : found.front().value;
+  return series_value(daemon_metrics(i), "etcd_defragd_lock_held");
 }
 
 void NetnsCluster::partition(int i) {

@@ -8,22 +8,22 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "coord_support.h"
 #include "harness/etcd_cluster.h"
 #include "harness/process.h"
+#include "support/daemon_process.h"
 
 namespace edd::test::coord {
 
+// A daemon beside each member: DaemonConfig's defaults (1 s polls, 1 h min_interval, 10 s lock
+// TTL) but for these.
 struct NetnsDaemonSettings {
-  std::string poll_interval = "1s";
-  std::string rule = "dbSize > 0";
-  std::string min_interval = "1h";
-  std::string ttl = "10s";
-  std::string command_timeout = "5s";
-  bool start_paused = false;  // create the kill-switch file before the daemon starts
+  std::string rule = "dbSize > 0";  // every member, every time: min_interval makes it one run
+  bool start_paused = false;        // create the kill-switch file before the daemon starts
 };
 
 class NetnsCluster {
@@ -55,6 +55,7 @@ class NetnsCluster {
   // Starts the daemon of member i in member i's namespace, its HTTP listener on the member's
   // address; waits until it logs "ready".
   void start_daemon(int i, const NetnsDaemonSettings& settings);
+  const DaemonProcess& daemon(int i) const;  // throws std::logic_error if not started
   std::string daemon_log(int i) const;
   std::string pause_file(int i) const;
   // GET /metrics from inside the daemon's own namespace ("" when it does not answer).
@@ -66,9 +67,12 @@ class NetnsCluster {
   void heal(int i);
 
  private:
+  void make_network();
+  void start_members(std::int64_t quota_backend_bytes);
+  void wait_members_healthy() const;
   void ip(const std::vector<std::string>& args) const;
   std::string member_dir(int i) const;
-  std::string log_tail(const std::string& path) const;
+  std::string peer_url(int i) const;
   void stop_processes_now();
   void delete_namespaces();
 
@@ -77,7 +81,7 @@ class NetnsCluster {
   std::string dir_;
   std::vector<std::string> namespaces_;  // created so far, deleted in the destructor
   std::vector<pid_t> member_pids_;
-  std::vector<pid_t> daemon_pids_;
+  std::vector<std::unique_ptr<DaemonProcess>> daemons_;  // daemons_[i] runs beside member i
 };
 
 }  // namespace edd::test::coord

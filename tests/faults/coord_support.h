@@ -1,7 +1,7 @@
 // Shared pieces of the coordination fault tests (who acts when daemons die, partitions, NOSPACE):
-// the data check over etcdctl, reading the daemons' text logs and /metrics, a log watcher that
-// fires the instant a line appears, to kill a daemon at a precise step, and TCP forwarders into a
-// network namespace for the write load. Header-only; the watcher and the forwarder own threads,
+// the data check over etcdctl, reading the daemons' text logs, a log watcher that fires the
+// instant a line appears, to kill a daemon at a precise step, and TCP forwarders into a network
+// namespace for the write load. Header-only; the watcher and the forwarder own threads,
 // everything else is free functions without shared state.
 #pragma once
 
@@ -20,15 +20,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <functional>
 #include <future>
 #include <list>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -36,6 +33,9 @@
 
 #include "harness/etcd_cluster.h"
 #include "harness/process.h"
+#include "support/clocks.h"
+#include "support/data_digest.h"
+#include "support/files.h"
 
 namespace edd::test::coord {
 
@@ -57,62 +57,17 @@ inline Etcdctl etcdctl_of(const EtcdCluster& cluster) {
   };
 }
 
-inline std::string base64_decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  std::uint32_t bits = 0;
-  int count = 0;
-  for (char c : text) {
-    const int v = value(c);
-    if (v < 0) continue;  // '=' padding
-    bits = bits << 6 | static_cast<std::uint32_t>(v);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out += static_cast<char>((bits >> count) & 0xff);
-    }
-  }
-  return out;
-}
-
-// Count and FNV-1a checksum of every key and value outside kDaemonPrefix and kLoadPrefix, from
-// `etcdctl get "" --prefix -w json` (keys and values hashed as etcdctl's base64, as the harness's
-// digest() does). endpoint "" reads linearizably through the cluster, one endpoint its own copy.
+// The digest of every key and value outside kDaemonPrefix and kLoadPrefix, from `etcdctl get ""
+// --prefix -w json` (as the harness's digest() reads it). endpoint "" reads linearizably through
+// the cluster, one endpoint its own copy.
 inline DataDigest user_digest(const Etcdctl& etcdctl, const std::string& endpoint = "") {
   std::vector<std::string> args{"get", "", "--prefix", "-w", "json"};
   if (!endpoint.empty()) args.push_back("--consistency=s");
   const CommandResult r = etcdctl(args, endpoint);
   if (r.exit_code != 0) throw std::runtime_error("etcdctl get failed: " + r.err);
-  DataDigest digest;
-  digest.checksum = 0xcbf29ce484222325ULL;
-  auto fnv = [&digest](std::string_view data) {
-    for (char c : data) {
-      digest.checksum ^= static_cast<unsigned char>(c);
-      digest.checksum *= 0x100000001b3ULL;
-    }
-    digest.checksum *= 0x100000001b3ULL;  // then a '\0' separator: base64 never contains one
-  };
-  const boost::json::value reply = boost::json::parse(r.out);
-  const boost::json::value* kvs = reply.as_object().if_contains("kvs");
-  if (kvs == nullptr) return digest;
-  for (const boost::json::value& kv : kvs->as_array()) {
-    const auto& fields = kv.as_object();
-    const std::string_view key = fields.at("key").as_string();
-    const std::string decoded = base64_decode(key);
-    if (decoded.starts_with(kDaemonPrefix) || decoded.starts_with(kLoadPrefix)) continue;
-    fnv(key);
-    const boost::json::value* value = fields.if_contains("value");
-    fnv(value != nullptr ? std::string_view(value->as_string()) : std::string_view());
-    ++digest.key_count;
-  }
-  return digest;
+  return digest_etcdctl_json(r.out, [](std::string_view key) {
+    return key.starts_with(kDaemonPrefix) || key.starts_with(kLoadPrefix);
+  });
 }
 
 // True once `etcdctl endpoint hashkv --cluster` at one revision (the highest any member reports)
@@ -147,13 +102,6 @@ inline bool hashkv_agrees(const Etcdctl& etcdctl, int members, std::string* last
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(300ms);
   }
-}
-
-inline std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
 }
 
 inline int count_lines(const std::string& text, std::string_view needle) {
@@ -210,30 +158,13 @@ inline std::vector<std::string> run_outcomes(const std::string& daemon_log,
   return outcomes;
 }
 
-// Seconds since the epoch of a text log line ("2024-05-01T12:00:00.123 info ..." in UTC).
-inline std::optional<double> daemon_line_time(const std::string& line) {
-  std::tm tm{};
-  int millis = 0;
-  if (std::sscanf(line.c_str(), "%d-%d-%dT%d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis) != 7) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<double>(::timegm(&tm)) + millis / 1000.0;
-}
-
 // The time of the first line containing needle, if any.
 inline std::optional<double> first_line_time(const std::string& daemon_log,
                                              std::string_view needle) {
   for (const auto& line : lines_of(daemon_log)) {
-    if (line.find(needle) != std::string::npos) return daemon_line_time(line);
+    if (line.find(needle) != std::string::npos) return daemon_log_time(line);
   }
   return std::nullopt;
-}
-
-inline double wall_now_s() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // The members in the order their defrags finished, or a description of the first two defrags
@@ -257,27 +188,6 @@ inline std::string overlap_problem(const std::vector<DefragEvent>& events,
     order->push_back(start.member);
   }
   return {};
-}
-
-struct Sample {
-  std::string labels;  // the text between { and }
-  double value = 0;
-};
-
-// Every sample of one metric family in a Prometheus text exposition.
-inline std::vector<Sample> samples(const std::string& exposition, const std::string& name) {
-  std::vector<Sample> out;
-  for (const auto& line : lines_of(exposition)) {
-    if (!line.starts_with(name + "{") && !line.starts_with(name + " ")) continue;
-    Sample s;
-    const auto close = line.find('}');
-    if (line[name.size()] == '{' && close != std::string::npos) {
-      s.labels = line.substr(name.size() + 1, close - name.size() - 1);
-    }
-    s.value = std::stod(line.substr(line.rfind(' ') + 1));
-    out.push_back(s);
-  }
-  return out;
 }
 
 // Watches files that others append to (daemon and etcd logs) and runs `action` once, from its

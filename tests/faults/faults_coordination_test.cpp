@@ -1,9 +1,9 @@
-// Fault matrix, coordination (issue 6, items 3, 4 and 6): who acts when the acting daemon dies at
-// each step of a run, when the network splits one member off, and when etcd is full with nobody
-// holding the lock. Each test runs a fresh real 3-member cluster with three daemons under a
-// constant Put load (faults::WriteLoad, ~100/s over the members, from the cluster's start to the
-// data check; in the partition test through forwarders into the members' network namespaces),
-// and ends with the data check: the same keys and values as before the fault (the daemons' and
+// Fault matrix, coordination: who acts when the acting daemon dies at each step of a run, when
+// the network splits one member off, and when etcd is full with nobody holding the lock. Each
+// test runs a fresh real 3-member cluster with three daemons under a constant Put load
+// (faults::WriteLoad, ~100/s over the members, from the cluster's start to the data check; in the
+// partition test through forwarders into the members' network namespaces), and ends with the
+// data check: the same keys and values as before the fault (the daemons' and
 // the load's own keys aside) and HashKV equal on every member. A daemon's death never fails an
 // etcd write: no write may fail but with etcd's NOSPACE, through a member the test froze or cut
 // off, or at a leader change the test caused.
@@ -19,9 +19,10 @@
 
 #include "coord_netns_cluster.h"
 #include "coord_support.h"
-#include "daemon_process.h"
-#include "defrag_helpers.h"
-#include "fault_helpers.h"
+#include "support/cluster_checks.h"
+#include "support/daemon_process.h"
+#include "support/fault_fixture.h"
+#include "support/metrics_text.h"
 
 using namespace edd::test;
 using namespace edd::test::coord;
@@ -37,35 +38,6 @@ using Daemons = std::vector<std::unique_ptr<DaemonProcess>>;
 constexpr std::int64_t kMiB = 1024 * 1024;
 const std::string kSuccessfulRuleRuns =
     R"(etcd_defragd_runs_total{result="success",trigger="rule"})";
-
-Daemons start_daemons(const EtcdCluster& cluster, const DaemonSettings& s) {
-  Daemons d;
-  for (int i = 0; i < cluster.size(); ++i) {
-    d.push_back(std::make_unique<DaemonProcess>(cluster, i, s));
-  }
-  return d;
-}
-
-std::string daemon_log_path(const EtcdCluster& cluster, int member) {
-  return cluster.dir() + "/daemon-" + std::to_string(member) + "/daemon.log";
-}
-
-// The index of the one running daemon that holds the lock, waiting for it; -1 if none or several.
-int lock_holder(const Daemons& daemons, std::chrono::milliseconds timeout = 30s) {
-  int holder = -1;
-  eventually(timeout, [&] {
-    int count = 0;
-    for (std::size_t i = 0; i < daemons.size(); ++i) {
-      if (daemons[i] && daemons[i]->running() &&
-          daemons[i]->metric("etcd_defragd_lock_held") == 1) {
-        holder = static_cast<int>(i);
-        ++count;
-      }
-    }
-    return count == 1;
-  });
-  return holder;
-}
 
 bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;
@@ -146,7 +118,7 @@ std::set<int> finished_members(const std::vector<DefragEvent>& events) {
   return done;
 }
 
-// ---- item 3: the acting daemon SIGKILLed at each step of a run ----
+// ---- the acting daemon SIGKILLed at each step of a run ----
 
 enum class Phase { kBeforeCompaction, kMidFollower, kBetweenMembers, kBeforeLeader };
 
@@ -186,13 +158,13 @@ void actor_killed_at(Phase phase) {
   s.wait_between_defrags = "3s";  // steps far enough apart to kill between them
   s.ttl = "10s";
   auto daemons = start_daemons(*cluster, s);
-  const int actor = lock_holder(daemons);
+  const int actor = lock_holder(daemons, 30s);
   REQUIRE(actor >= 0);
   const int leader = leader_index(*cluster);
 
   // The kill fires from the logs: the actor's own ("starting a run", "... took"), and for a kill
   // inside a defrag etcd's ("starting defragment" of the first member).
-  std::vector<std::string> paths{daemon_log_path(*cluster, actor)};
+  std::vector<std::string> paths{daemons[static_cast<std::size_t>(actor)]->log_path()};
   for (int i = 0; i < cluster->size(); ++i) paths.push_back(cluster->log_path(i));
   auto ready = [phase](const std::vector<std::string>& texts) {
     const std::string& log = texts[0];
@@ -283,7 +255,7 @@ void actor_killed_at(Phase phase) {
   }
 
   // The next actor: the lock holder now, it ran once, did what was left, skipped what was done.
-  CHECK(lock_holder(daemons) == next);
+  CHECK(lock_holder(daemons, 30s) == next);
   CHECK(count_lines(next_log, "starting a run") == 1);
   CHECK(defrags_done(next_log) == 3 - defragmented_by_killed_actor(phase));
   CHECK(count_lines(next_log, "Skipping endpoint") == defragmented_by_killed_actor(phase));
@@ -347,7 +319,7 @@ TEST_CASE(
   actor_killed_at(Phase::kBeforeLeader);
 }
 
-// ---- item 4: a network partition, each member and its daemon in a namespace of its own ----
+// ---- a network partition, each member and its daemon in a namespace of its own ----
 
 TEST_CASE(
     "faults: a partitioned member: its daemon never acts, the majority's daemon is held by the "
@@ -456,10 +428,10 @@ TEST_CASE(
     logs += "daemon " + std::to_string(i) + "'s log:\n" + net.daemon_log(i);
   INFO(logs);
   REQUIRE(gated);
-  // The cut-off daemon's lease expired (the majority's daemon holds the lock now): it must stop
-  // claiming the lock, or two daemons export etcd_defragd_lock_held 1 at once. Today it only
-  // learns so when a poll's linearizable ownership read fails, and under a partition every call
-  // of that poll first waits for its timeout; failed keep-alives do not clear the gauge.
+  // The cut-off daemon's lease expired (the majority's daemon holds the lock now): it must have
+  // stopped claiming the lock by its own deadline (a TTL after its last good keep-alive was
+  // sent), before the cluster let anyone else take it, or two daemons export
+  // etcd_defragd_lock_held 1 at once. Its keep-alives and polls meanwhile hang in timeouts.
   {
     const bool dropped = eventually(3s, [&] { return net.lock_held(cut) == 0; });
     if (!dropped) eventually(60s, [&] { return net.lock_held(cut) == 0; });
@@ -471,10 +443,14 @@ TEST_CASE(
                    << ", the cut-off daemon " << cut << " stopped claiming it at "
                    << released.value_or(0) << " (partitioned at " << partitioned_at << ")");
     CHECK(dropped);
+    REQUIRE(taken);
+    REQUIRE(released);
+    CHECK(*released <= *taken);
   }
   const auto healthy_series = [&](int daemon) {
     std::map<std::string, double> by_endpoint;
-    for (const auto& sample : samples(net.daemon_metrics(daemon), "etcd_defragd_member_healthy")) {
+    for (const auto& sample :
+         metric_samples(net.daemon_metrics(daemon), "etcd_defragd_member_healthy")) {
       for (int m = 0; m < net.size(); ++m) {
         if (contains(sample.labels, "endpoint=\"" + net.client_url(m) + "\"")) {
           by_endpoint[net.client_url(m)] = sample.value;
@@ -546,7 +522,7 @@ TEST_CASE(
   check_writes("network partition", writes);
 }
 
-// ---- item 6: NOSPACE, the actor dead and nobody holding the lock ----
+// ---- NOSPACE, the actor dead and nobody holding the lock ----
 
 namespace {
 
@@ -783,7 +759,7 @@ void nospace_with_lowest_frozen(bool alarm_on_frozen_member) {
   CHECK(gated);
   // It says so in metrics too: NOSPACE is a cluster-wide fact, whichever member it names.
   bool nospace_exported = false;
-  for (const auto& sample : samples(middle.get("/metrics"), "etcd_defragd_member_alarm_active")) {
+  for (const auto& sample : metric_samples(middle.metrics(), "etcd_defragd_member_alarm_active")) {
     nospace_exported =
         nospace_exported || (contains(sample.labels, "alarm=\"NOSPACE\"") && sample.value == 1);
   }

@@ -1,19 +1,21 @@
-// The fault matrix, member side (issue 6, items 1, 2, 5, 7 and 8): a member killed or frozen in
-// the middle of a run, leadership moved or its holder stopped mid-run, bad and rotated client
-// certificates. Each test runs on a fresh real 3-member cluster under a constant Put load (~100/s
-// over the three members; on TLS clusters over TLS with the cluster's own good CA and client
-// pair, whatever broken or rotated files the test hands the CLI or the daemon) and ends with the
-// data check: the same keys and values as before (the load's /load/ keys and the daemon's
-// /etcd-defragd/ keys aside) on every member, and the same HashKV everywhere. No write may fail
-// but to a member the test took down, at a leader change it caused, or with etcd's NOSPACE.
+// The fault matrix, member side: a member killed or frozen in the middle of a run, leadership
+// moved or its holder stopped mid-run, bad and rotated client certificates. Each test runs on a
+// fresh real 3-member cluster under a constant Put load (~100/s over the three members; on TLS
+// clusters over TLS with the cluster's own good CA and client pair, whatever broken or rotated
+// files the test hands the CLI or the daemon) and ends with the data check: the same keys and
+// values as before (the load's /load/ keys and the daemon's /etcd-defragd/ keys aside) on every
+// member, and the same HashKV everywhere. No write may fail but to a member the test took down, at
+// a leader change it caused, or with etcd's NOSPACE.
 #include <catch2/catch.hpp>
 
 #include <future>
 #include <iostream>
 
-#include "fault_helpers.h"
 #include "harness/pki.h"
 #include "harness/test_record.h"
+#include "support/fault_fixture.h"
+#include "support/files.h"
+#include "support/metrics_text.h"
 
 using namespace edd::test;
 using namespace edd::test::faults;
@@ -450,8 +452,8 @@ TEST_CASE(
   const std::string key = cluster->dir() + "/rotated.key";
   auto install = [&](const std::string& from_cert, const std::string& from_key) {
     // Written over the old files in place, as a certificate manager does.
-    std::ofstream(cert, std::ios::trunc) << read_text(from_cert);
-    std::ofstream(key, std::ios::trunc) << read_text(from_key);
+    std::ofstream(cert, std::ios::trunc) << read_file(from_cert);
+    std::ofstream(key, std::ios::trunc) << read_file(from_key);
     std::filesystem::permissions(
         key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   };

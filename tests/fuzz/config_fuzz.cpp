@@ -40,8 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(c.lock.ttl.count() >= 10 && c.lock.ttl > c.etcd.command_timeout);
     require(c.policy.poll_interval >= std::chrono::seconds(1));
     require(edd::config::parse_listen_address(c.http.listen.text()).has_value());
-    const auto settings = edd::config::run_settings(c);
-    require(settings.flag_quota_bytes > 0);
+    require(c.policy.fallback_quota_bytes() > 0);
     using std::chrono::system_clock;
     for (const auto t :
          {system_clock::time_point{}, system_clock::time_point{} - std::chrono::hours(30),

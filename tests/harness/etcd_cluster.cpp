@@ -14,8 +14,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -25,6 +23,8 @@
 
 #include "harness/pki.h"
 #include "harness/test_record.h"
+#include "support/base64.h"
+#include "support/files.h"
 
 namespace edd::test {
 namespace {
@@ -75,37 +75,6 @@ std::string random_secret() {
   return secret;
 }
 
-std::string make_temp_dir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/edd-cluster-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error("edd::test: mkdtemp " + pattern + ": " + std::strerror(errno));
-  }
-  return pattern;
-}
-
-std::string tail_of_file(const std::string& path, std::size_t lines) {
-  std::ifstream in(path);
-  if (!in) return "(" + path + " does not exist)\n";
-  std::deque<std::string> last;
-  for (std::string line; std::getline(in, line);) {
-    last.push_back(std::move(line));
-    if (last.size() > lines) last.pop_front();
-  }
-  std::string text;
-  for (const auto& line : last) text += line + "\n";
-  return text;
-}
-
-bool file_contains(const std::string& path, const std::string& needle) {
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (line.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
-
 std::string trim(std::string text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   return text;
@@ -115,35 +84,6 @@ std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
   return "ended with wait status " + std::to_string(status);
-}
-
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string joined;
-  for (const auto& part : parts) joined += (joined.empty() ? "" : separator) + part;
-  return joined;
-}
-
-std::string base64(std::string_view data) {
-  static constexpr char kDigits[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  auto byte = [&](std::size_t k) {
-    return static_cast<std::uint32_t>(static_cast<unsigned char>(data[k]));
-  };
-  for (; i + 2 < data.size(); i += 3) {
-    std::uint32_t n = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-    for (int shift : {18, 12, 6, 0}) out += kDigits[(n >> shift) & 63];
-  }
-  if (std::size_t rest = data.size() - i; rest > 0) {
-    std::uint32_t n = byte(i) << 16 | (rest == 2 ? byte(i + 1) << 8 : 0);
-    out += kDigits[(n >> 18) & 63];
-    out += kDigits[(n >> 12) & 63];
-    out += rest == 2 ? kDigits[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
 }
 
 // Incompressible but reproducible bytes (splitmix64).
@@ -158,13 +98,6 @@ std::string pseudo_random_bytes(std::size_t size, std::uint64_t seed) {
     std::memcpy(bytes.data() + i, &z, std::min<std::size_t>(8, size - i));
   }
   return bytes;
-}
-
-void fnv1a(std::uint64_t& hash, std::string_view data) {
-  for (char c : data) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
 }
 
 std::int64_t json_int64(const json::value& v) {
@@ -187,24 +120,6 @@ const char* security_name(Security security) {
 
 }  // namespace
 
-double parse_zap_ts(const std::string& ts) {
-  std::tm tm{};
-  double seconds = 0;
-  char zone[8] = {};
-  if (std::sscanf(ts.c_str(), "%d-%d-%dT%d:%d:%lf%7s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &seconds, zone) < 6) {
-    throw std::runtime_error("edd::test: unexpected timestamp in etcd's log: " + ts);
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  double offset = 0;
-  if (zone[0] == '+' || zone[0] == '-') {
-    int value = std::atoi(zone + 1);
-    offset = (zone[0] == '-' ? -1 : 1) * ((value / 100) * 3600.0 + (value % 100) * 60.0);
-  }
-  return static_cast<double>(::timegm(&tm)) + seconds - offset;
-}
-
 std::unique_ptr<EtcdCluster> EtcdCluster::start(const ClusterOptions& options) {
   // Owned before launching, so a failed start still stops whatever was started.
   std::unique_ptr<EtcdCluster> cluster(new EtcdCluster(options));
@@ -216,7 +131,7 @@ EtcdCluster::EtcdCluster(const ClusterOptions& options) : options_(options) {
   if (options_.members < 1) throw std::invalid_argument("edd::test: members must be at least 1");
   if (options_.name.empty()) throw std::invalid_argument("edd::test: empty cluster name");
   if (options_.base_dir.empty()) {
-    dir_ = make_temp_dir();
+    dir_ = make_temp_dir("edd-cluster");
     remove_dir_ = true;
   } else {
     dir_ = fs::absolute(options_.base_dir).string();
@@ -321,29 +236,21 @@ std::vector<std::string> EtcdCluster::member_argv(int i, const std::string& clus
   const Member& m = member(i);
   std::vector<std::string> initial_cluster;
   for (int k = 0; k < size(); ++k) initial_cluster.push_back(member_name(k) + "=" + peer_url(k));
-  std::string client_url =
+  MemberFlags flags;
+  flags.etcd = etcd_release(m.version).etcd();
+  flags.name = m.name;
+  flags.data_dir = data_dir(i);
+  flags.log_path = log_path(i);
+  flags.client_url =
       (options_.security == Security::kTls ? "https://127.0.0.1:" : "http://127.0.0.1:") +
       std::to_string(m.client_port);
-  std::vector<std::string> argv{
-      etcd_release(m.version).etcd(),
-      "--name=" + m.name,
-      "--data-dir=" + data_dir(i),
-      "--listen-client-urls=" + client_url,
-      "--advertise-client-urls=" + client_url,
-      "--listen-peer-urls=" + peer_url(i),
-      "--initial-advertise-peer-urls=" + peer_url(i),
-      "--initial-cluster=" + join(initial_cluster, ","),
-      "--initial-cluster-token=" + cluster_token_,
-      "--initial-cluster-state=" + cluster_state,
-      "--logger=zap",
-      "--log-outputs=" + log_path(i),
-      "--heartbeat-interval=100",
-      "--election-timeout=1000",
-      "--listen-metrics-urls=" + metrics_url(i),
-  };
-  if (options_.quota_backend_bytes > 0) {
-    argv.push_back("--quota-backend-bytes=" + std::to_string(options_.quota_backend_bytes));
-  }
+  flags.peer_url = peer_url(i);
+  flags.initial_cluster = join(initial_cluster, ",");
+  flags.cluster_token = cluster_token_;
+  flags.cluster_state = cluster_state;
+  flags.metrics_url = metrics_url(i);
+  flags.quota_backend_bytes = options_.quota_backend_bytes;
+  std::vector<std::string> argv = etcd_member_argv(flags);
   argv.insert(argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   if (options_.security == Security::kTls) {
     for (const std::string prefix : {"--", "--peer-"}) {
@@ -437,10 +344,8 @@ std::string EtcdCluster::log_path(int i) const { return member_dir(i) + "/etcd.l
 
 std::string EtcdCluster::data_dir(int i) const { return member_dir(i) + "/data"; }
 
-std::string EtcdCluster::log_tail(int i) const {
-  return "--- last lines of " + log_path(i) + " ---\n" + tail_of_file(log_path(i), 15) +
-         "--- last lines of " + member_dir(i) + "/stdout.log ---\n" +
-         tail_of_file(member_dir(i) + "/stdout.log", 10);
+std::string EtcdCluster::logs_tail(int i) const {
+  return log_tail(log_path(i), 15) + log_tail(member_dir(i) + "/stdout.log", 10);
 }
 
 void EtcdCluster::stop_member(int i) {
@@ -484,7 +389,7 @@ void EtcdCluster::wait_healthy(std::chrono::seconds timeout) {
         m.pid = 0;
         throw std::runtime_error("edd::test: etcd member " + m.name + " (pid " +
                                  std::to_string(exited) + ") " + describe_exit(status) + " in " +
-                                 dir_ + "\n" + log_tail(i));
+                                 dir_ + "\n" + logs_tail(i));
       }
       CommandResult r = etcdctl({"endpoint", "health", "--command-timeout=2s"}, client_endpoint(i));
       errors[static_cast<std::size_t>(i)] = r.exit_code == 0 ? "" : trim(r.err + r.out);
@@ -500,7 +405,7 @@ void EtcdCluster::wait_healthy(std::chrono::seconds timeout) {
   for (int i = 0; i < size(); ++i) {
     const std::string& error = errors[static_cast<std::size_t>(i)];
     if (!error.empty() && member(i).pid != 0) {
-      message += "\nmember " + member_name(i) + ": " + error + "\n" + log_tail(i);
+      message += "\nmember " + member_name(i) + ": " + error + "\n" + logs_tail(i);
     }
   }
   throw std::runtime_error(message);
@@ -560,29 +465,9 @@ std::vector<EndpointStatus> EtcdCluster::endpoint_status(const std::string& endp
 }
 
 std::vector<DefragEvent> EtcdCluster::defrag_events() const {
-  std::vector<DefragEvent> events;
-  for (int i = 0; i < size(); ++i) {
-    std::ifstream in(log_path(i));
-    for (std::string line; std::getline(in, line);) {
-      if (line.find(" defragment\"") == std::string::npos) continue;
-      boost::system::error_code ec;
-      json::value entry = json::parse(line, ec);
-      if (ec || !entry.is_object()) continue;  // a line being written right now
-      const json::object& fields = entry.as_object();
-      const json::value* msg = fields.if_contains("msg");
-      const json::value* ts = fields.if_contains("ts");
-      if (msg == nullptr || ts == nullptr || !msg->is_string() || !ts->is_string()) continue;
-      std::string text(msg->as_string());
-      if (text == "starting defragment" || text == "finished defragment") {
-        events.push_back({i, text, parse_zap_ts(std::string(ts->as_string()))});
-      }
-    }
-  }
-  std::stable_sort(events.begin(), events.end(), [](const DefragEvent& a, const DefragEvent& b) {
-    if (a.ts != b.ts) return a.ts < b.ts;
-    return a.msg == "finished defragment" && b.msg != "finished defragment";
-  });
-  return events;
+  std::vector<std::string> logs;
+  for (int i = 0; i < size(); ++i) logs.push_back(log_path(i));
+  return defrag_events_in_logs(logs);
 }
 
 std::string EtcdCluster::gateway_post(const std::string& path, const std::string& body,
@@ -655,8 +540,8 @@ FragmentResult EtcdCluster::write_and_fragment(std::int64_t approx_bytes, const 
       for (int i = first; i < std::min(first + kValuesPerRequest, result.keys_written); ++i) {
         std::string value =
             pseudo_random_bytes(kValueBytes, round << 32 | static_cast<std::uint64_t>(i));
-        puts.push_back(json::object{
-            {"requestPut", json::object{{"key", base64(key(i))}, {"value", base64(value)}}}});
+        puts.push_back(json::object{{"requestPut", json::object{{"key", base64_encode(key(i))},
+                                                                {"value", base64_encode(value)}}}});
       }
       result.compact_revision = revision_of(gateway_post(
           "/v3/kv/txn", json::serialize(json::object{{"success", std::move(puts)}}), token));
@@ -674,7 +559,8 @@ FragmentResult EtcdCluster::write_and_fragment(std::int64_t approx_bytes, const 
       ++result.keys_kept;
       continue;
     }
-    deletes.push_back(json::object{{"requestDeleteRange", json::object{{"key", base64(key(i))}}}});
+    deletes.push_back(
+        json::object{{"requestDeleteRange", json::object{{"key", base64_encode(key(i))}}}});
     if (deletes.size() == kDeletesPerRequest) flush_deletes();
   }
   flush_deletes();
@@ -703,7 +589,7 @@ void EtcdCluster::wait_compacted(std::int64_t revision,
   auto fail = [&](int i, const std::string& what) {
     throw std::runtime_error("edd::test: member " + member_name(i) + " " + what +
                              " 30 s after the compaction at revision " + std::to_string(revision) +
-                             "\n" + log_tail(i));
+                             "\n" + logs_tail(i));
   };
   for (int i = 0; i < size(); ++i) {
     while (member(i).pid != 0 && !file_contains(log_path(i), needle)) {
@@ -711,8 +597,8 @@ void EtcdCluster::wait_compacted(std::int64_t revision,
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
-  std::string key = json::serialize(json::object{{"key", base64(nudge_key)}});
-  std::string put = json::serialize(json::object{{"key", base64(nudge_key)}, {"value", ""}});
+  std::string key = json::serialize(json::object{{"key", base64_encode(nudge_key)}});
+  std::string put = json::serialize(json::object{{"key", base64_encode(nudge_key)}, {"value", ""}});
   for (int i = 0; i < size(); ++i) {
     while (member(i).pid != 0 && endpoint_status(client_endpoint(i)).at(0).db_size_in_use_bytes >=
                                      in_use_before[static_cast<std::size_t>(i)]) {
@@ -727,23 +613,7 @@ void EtcdCluster::wait_compacted(std::int64_t revision,
 DataDigest EtcdCluster::digest(const std::string& endpoint) const {
   std::vector<std::string> args{"get", "", "--prefix", "-w", "json"};
   if (!endpoint.empty()) args.push_back("--consistency=s");
-  json::value reply = json::parse(etcdctl_ok(args, endpoint));
-  DataDigest digest;
-  digest.checksum = 0xcbf29ce484222325ULL;
-  const json::value* kvs = reply.as_object().if_contains("kvs");
-  if (kvs == nullptr) return digest;
-  for (const json::value& kv : kvs->as_array()) {
-    // Base64 as etcdctl prints it: the same bytes give the same text, and it holds no '\0'.
-    const json::object& fields = kv.as_object();
-    fnv1a(digest.checksum, fields.at("key").as_string());
-    fnv1a(digest.checksum, std::string_view("\0", 1));
-    if (const json::value* value = fields.if_contains("value")) {
-      fnv1a(digest.checksum, value->as_string());
-    }
-    fnv1a(digest.checksum, std::string_view("\0", 1));
-    ++digest.key_count;
-  }
-  return digest;
+  return digest_etcdctl_json(etcdctl_ok(args, endpoint));
 }
 
 }  // namespace edd::test

@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "harness/etcd_member.h"
 #include "harness/etcd_version.h"
 #include "harness/process.h"
+#include "support/data_digest.h"
 
 namespace edd::test {
 
@@ -40,18 +42,6 @@ struct ClusterOptions {
   std::vector<std::string> extra_flags;
 };
 
-struct DefragEvent {
-  int member;
-  std::string msg;  // "starting defragment" or "finished defragment"
-  double ts;        // seconds since the epoch, millisecond resolution (etcd's log)
-};
-
-struct DataDigest {
-  std::size_t key_count = 0;
-  std::uint64_t checksum = 0;  // FNV-1a over every key and value, in key order
-  bool operator==(const DataDigest&) const = default;
-};
-
 // One member's `etcdctl endpoint status -w json`.
 struct EndpointStatus {
   std::string endpoint;
@@ -68,10 +58,6 @@ struct FragmentResult {
   int keys_kept = 0;
   std::int64_t compact_revision = 0;
 };
-
-// etcd 3.4's zap log timestamps ("2026-11-21T19:12:06.802Z", or a "+hhmm" offset) in seconds
-// since the epoch. Throws std::runtime_error on anything else.
-double parse_zap_ts(const std::string& ts);
 
 class EtcdCluster {
  public:
@@ -161,7 +147,7 @@ class EtcdCluster {
   std::vector<std::string> member_argv(int i, const std::string& cluster_state) const;
   std::string member_dir(int i) const;
   std::string peer_url(int i) const;
-  std::string log_tail(int i) const;
+  std::string logs_tail(int i) const;  // of its etcd log and its stdout, for a failure
   void stop_all();
   void enable_auth();
   std::string gateway_post(const std::string& path, const std::string& body,

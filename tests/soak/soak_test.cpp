@@ -25,7 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "fault_helpers.h"
+#include "support/fault_fixture.h"
+#include "support/metrics_text.h"
 
 using namespace edd::test;
 using namespace edd::test::faults;
@@ -81,20 +82,6 @@ Memory read_memory(pid_t pid) {
   return m;
 }
 
-// The sum of every sample of a counter family whose labels contain every fragment.
-double sum_metric(const std::string& text, const std::string& name,
-                  const std::vector<std::string>& fragments = {}) {
-  double sum = 0;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.starts_with(name + "{") && !line.starts_with(name + " ")) continue;
-    bool all = true;
-    for (const auto& f : fragments) all = all && line.find(f) != std::string::npos;
-    if (all) sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
-
 // What one daemon has done so far, from its /metrics and its log.
 struct Counters {
   double runs = 0;          // etcd_defragd_runs_total, every trigger and result
@@ -117,16 +104,14 @@ Counters read_counters(const DaemonProcess& d) {
   INFO("daemon on port " << d.port() << " /metrics:\n" << text);
   REQUIRE(text.find("etcd_defragd_build_info") != std::string::npos);
   Counters c;
-  c.runs = sum_metric(text, "etcd_defragd_runs_total");
-  c.rule_success = sum_metric(text, "etcd_defragd_runs_total", {R"(result="success")", "rule"});
+  c.runs = metric_sum(text, "etcd_defragd_runs_total");
+  c.rule_success = metric_sum(text, "etcd_defragd_runs_total", {R"(result="success")", "rule"});
   c.defragmented =
-      sum_metric(text, "etcd_defragd_member_defrags_total", {R"(result="defragmented")"});
-  c.lock_held = sum_metric(text, "etcd_defragd_lock_held");
+      metric_sum(text, "etcd_defragd_member_defrags_total", {R"(result="defragmented")"});
+  c.lock_held = metric_sum(text, "etcd_defragd_lock_held");
   c.started = count_of(d.log(), "starting a run");
   return c;
 }
-
-using Daemons = std::vector<std::unique_ptr<DaemonProcess>>;
 
 std::vector<Counters> read_all(const Daemons& daemons) {
   std::vector<Counters> out;
@@ -199,12 +184,7 @@ TEST_CASE("soak: fragment -> defrag cycles with three daemons keep their memory 
   for (int i = 0; i < cluster->size(); ++i) {
     daemons.push_back(std::make_unique<DaemonProcess>(*cluster, i, settings, "-soak"));
   }
-  const bool one_holder = eventually(20s, [&] {
-    int holders = 0;
-    for (const auto& d : daemons) holders += d->metric("etcd_defragd_lock_held") == 1 ? 1 : 0;
-    return holders == 1;
-  });
-  REQUIRE(one_holder);
+  REQUIRE(lock_holder(daemons, 20s) >= 0);
 
   std::vector<DaemonFigures> figures(daemons.size());
   std::vector<Counters> previous = read_all(daemons);

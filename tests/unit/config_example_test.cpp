@@ -8,6 +8,7 @@
 
 using namespace edd::config;
 using namespace std::chrono_literals;
+using edd::policy::MoveLeader;
 
 TEST_CASE("the example config loads without errors or warnings") {
   const auto r = load_config_file(std::string(EDD_SOURCE_DIR) + "/config/etcd-defragd.toml");
@@ -105,7 +106,7 @@ TEST_CASE("a config's local_endpoint is the default endpoint list, explicit endp
   CHECK(r.config->etcd.endpoints == std::vector<std::string>{"10.0.0.1:2379", "[::1]:2379"});
 }
 
-TEST_CASE("a config sets every policy key and run_settings carries them field for field") {
+TEST_CASE("a config sets every policy key, the run's share as the one run-policy type") {
   const auto r = load_config_string(R"([etcd]
 cluster = false
 command_timeout = "45s"
@@ -146,8 +147,8 @@ format = "json"
   CHECK(c.lock.prefix == "/my/lock");
   CHECK(c.log.level == LogLevel::kDebug);
   CHECK(c.log.format == LogFormat::kJson);
-  const RunSettings s = run_settings(c);
-  CHECK_FALSE(s.cluster);
+  const edd::policy::RunPolicy& s = c.policy;
+  CHECK_FALSE(c.etcd.cluster);
   CHECK_FALSE(s.compaction);
   CHECK_FALSE(s.continue_on_error);
   CHECK(s.dry_run);
@@ -157,8 +158,7 @@ format = "json"
   CHECK(s.disalarm_threshold == 0.75);
   CHECK_FALSE(s.consistency_check);
   CHECK(s.wait_between_defrags == 90s);
-  CHECK(s.command_timeout == 45s);
-  CHECK(s.flag_quota_bytes == 8589934592LL);
+  CHECK(c.etcd.command_timeout == 45s);
 }
 
 TEST_CASE("a config's move_leader takes false, true and \"auto\"") {
@@ -170,7 +170,7 @@ TEST_CASE("a config's move_leader takes false, true and \"auto\"") {
   CHECK(mode("false") == MoveLeader::kNever);
   CHECK(mode("true") == MoveLeader::kAlways);
   CHECK(mode("\"auto\"") == MoveLeader::kAuto);
-  CHECK(to_string(MoveLeader::kAuto) == "auto");
+  CHECK(edd::policy::to_string(MoveLeader::kAuto) == "auto");
 }
 
 TEST_CASE("a config may write sections as inline tables, with CRLF line ends and a BOM") {

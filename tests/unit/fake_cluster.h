@@ -284,9 +284,8 @@ class FakeCluster final : public etcd::ClusterClient {
       const std::string event = "compact " + endpoint + " rev=" + std::to_string(revision);
       if (auto e = check("compact", endpoint, "compact")) return failed(event, *e);
       if (revision > revision_) {
-        return failed(event, make_error(ErrorCode::kInvalidArgument,
-                                        endpoint + ": compact: mvcc: required revision is a "
-                                                   "future revision"));
+        return failed(event, make_error(ErrorCode::kFutureRevision,
+                                        endpoint + ": compact: (fake) future revision"));
       }
       // An already-compacted revision is not an error (the interface's promise).
       compacted_revision_ = std::max(compacted_revision_.value_or(0), revision);
@@ -351,12 +350,11 @@ class FakeCluster final : public etcd::ClusterClient {
       std::lock_guard lock(mu_);
       if (auto e = check("hash_kv", endpoint, "hashkv")) return *e;
       if (revision != 0 && revision < compacted_revision_.value_or(0)) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          endpoint + ": hashkv: mvcc: required revision has been compacted");
+        return make_error(ErrorCode::kCompacted, endpoint + ": hashkv: (fake) compacted");
       }
       if (revision > revision_) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          endpoint + ": hashkv: mvcc: required revision is a future revision");
+        return make_error(ErrorCode::kFutureRevision,
+                          endpoint + ": hashkv: (fake) future revision");
       }
       etcd::HashKv h;
       h.hash = find(endpoint)->hash;

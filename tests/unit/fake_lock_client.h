@@ -56,7 +56,7 @@ class FakeLockClient final : public etcd::LockClient {
       std::lock_guard l(mu_);
       if (auto e = refuse(ep, "revoke", false)) return *e;
       if (leases_.count(lease) == 0) {
-        return make_error(ErrorCode::kNotFound, "etcdserver: requested lease not found");
+        return make_error(ErrorCode::kLeaseNotFound, "(fake) lease not found");
       }
     }
     expire(lease);
@@ -68,7 +68,7 @@ class FakeLockClient final : public etcd::LockClient {
     if (auto it = keys_.find(key); it != keys_.end()) return it->second.create_revision;
     if (auto e = refuse(ep, "create", true)) return *e;
     if (lease != 0 && leases_.count(lease) == 0) {
-      return make_error(ErrorCode::kNotFound, "etcdserver: requested lease not found");
+      return make_error(ErrorCode::kLeaseNotFound, "(fake) lease not found");
     }
     etcd::KeyValue kv{key, value, ++revision_, revision_, lease};
     keys_[key] = kv;

@@ -1,5 +1,5 @@
 // The planner's smaller decisions: how long a defrag may take, whether NOSPACE may be disarmed
-// (design.md step 8) and which follower may take leadership (step 7).
+// after the run and which follower may take leadership before the leader is defragmented.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -79,6 +79,7 @@ TEST_CASE("without a NOSPACE alarm there is nothing to disarm") {
   CHECK_FALSE(d.disarm);
   CHECK(d.alarms.empty());
   CHECK(d.reason == "no NOSPACE alarm");
+  CHECK_FALSE(d.refused);  // nothing to say in the log
 }
 
 TEST_CASE(
@@ -106,6 +107,7 @@ TEST_CASE("NOSPACE stays while one member is above the threshold, and the reason
   const DisarmDecision d = decide_disarm(view, {Alarm{1, AlarmType::kNoSpace}}, 0.9);
   CHECK_FALSE(d.disarm);
   CHECK(d.alarms.empty());
+  CHECK(d.refused);  // said in the log: NOSPACE is raised and stays
   CHECK_THAT(d.reason, Contains("etcd-3:2379") && Contains("2.0 GB") && Contains("90%") &&
                            Contains("2.1 GB"));
 }
@@ -151,6 +153,7 @@ TEST_CASE("NOSPACE stays when a member did not answer status") {
   const DisarmDecision d = decide_disarm(view, {Alarm{1, AlarmType::kNoSpace}}, 0.9);
   CHECK_FALSE(d.disarm);
   CHECK(d.alarms.empty());
+  CHECK(d.refused);  // said in the log: NOSPACE is raised and stays
   CHECK_THAT(d.reason, Contains("etcd-2:2379") && Contains("did not answer status"));
 }
 

@@ -1,5 +1,5 @@
-// The health gate (design.md step 3): one cluster, one leader, every member answering, and no
-// alarm but NOSPACE; every problem is one reason naming the member.
+// The health gate, checked before anything changes: one cluster, one leader, every member
+// answering, and no alarm but NOSPACE; every problem is one reason naming the member.
 #include <catch2/catch.hpp>
 
 #include <string>

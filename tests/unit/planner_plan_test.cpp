@@ -1,5 +1,5 @@
-// The plan (design.md step 5): one entry per member, followers in the given order, the leader
-// last, and each member's action with a reason (the rule's verdict, learner, excluded).
+// The plan of a run: one entry per member, followers in the given order, the leader last, and
+// each member's action with a reason (the rule's verdict, learner, excluded).
 #include <catch2/catch.hpp>
 
 #include <string>

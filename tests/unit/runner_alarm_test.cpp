@@ -1,5 +1,5 @@
-// NOSPACE after a run (design.md step 8): disarmed member by member, only when every member is
-// under quota x threshold, only when asked.
+// NOSPACE after a run: disarmed member by member, only when every member is under quota x
+// threshold, only when asked.
 #include <catch2/catch.hpp>
 
 #include <functional>

@@ -1,5 +1,5 @@
-// The consistency check after a run (design.md step 9): HashKV at one common revision must give
-// the same hash on every voting member, or the run fails.
+// The consistency check after a run: HashKV at one common revision must give the same hash on
+// every voting member, or the run fails.
 #include <catch2/catch.hpp>
 
 #include <string>

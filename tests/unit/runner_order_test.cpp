@@ -1,5 +1,5 @@
-// The runner's order of work (design.md steps 4-7): compaction first, followers one at a time,
-// each caught up before the next, the leader last (or after leadership moved), learners skipped.
+// The runner's order of work: compaction first, followers one at a time, each caught up before
+// the next, the leader last (or after leadership moved), learners skipped.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -140,7 +140,7 @@ TEST_CASE(
     "leader's defrag") {
   FakeCluster fake(three_members(), 1);
   TestRun t(fake);
-  t.options.move_leader = RunOptions::MoveLeader::kAlways;
+  t.options.move_leader = edd::policy::MoveLeader::kAlways;
   const RunReport report = t.run();
 
   CHECK(report.outcome == Outcome::kSuccess);
@@ -157,7 +157,7 @@ TEST_CASE("move-leader keeps leadership when no follower was defragmented") {
   members[0].db_size = 300'000'000;  // only the leader is big enough for the rule
   FakeCluster fake(members, 1);
   TestRun t(fake);
-  t.options.move_leader = RunOptions::MoveLeader::kAlways;
+  t.options.move_leader = edd::policy::MoveLeader::kAlways;
   t.rule = parse_rule("dbSize > 200*1000*1000");
   const RunReport report = t.run();
 
@@ -174,7 +174,7 @@ TEST_CASE("a failed leader move defragments the leader in place") {
                                  "etcd-1:2379: move leader: "
                                  "context deadline exceeded"));
   TestRun t(fake);
-  t.options.move_leader = RunOptions::MoveLeader::kAlways;
+  t.options.move_leader = edd::policy::MoveLeader::kAlways;
   const RunReport report = t.run();
 
   CHECK(report.outcome == Outcome::kSuccess);
@@ -290,7 +290,7 @@ TEST_CASE("auto move-leader moves only when the leader's expected stall is long"
   FakeCluster fake(members, 1);
   TestRun t(fake);
   fake.use_clock(t.clock);
-  t.options.move_leader = RunOptions::MoveLeader::kAuto;
+  t.options.move_leader = edd::policy::MoveLeader::kAuto;
   SECTION("expected 3 s, threshold 1 s: move") {
     t.options.move_leader_min_stall = std::chrono::seconds(1);
     const RunReport report = t.run();

@@ -1,6 +1,7 @@
-// When the runner stops (design.md steps 3 and 6): an unhealthy or corrupt cluster is left
-// untouched, a dry run touches nothing, a failure stops the run or is reported, a member that
-// goes away mid-run stops it before the next member, and before_step can stop it at any step.
+// When the runner stops (at the health gate, or before each member): an unhealthy or corrupt
+// cluster is left untouched, a dry run touches nothing, a failure stops the run or is reported, a
+// member that goes away mid-run stops it before the next member, and before_step can stop it at
+// any step.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -99,7 +100,7 @@ TEST_CASE("dry run changes nothing") {
   fake.raise_alarm(1, AlarmType::kNoSpace);
   TestRun t(fake);
   t.options.dry_run = true;
-  t.options.move_leader = RunOptions::MoveLeader::kAlways;
+  t.options.move_leader = edd::policy::MoveLeader::kAlways;
   t.options.auto_disalarm = true;
   const RunReport report = t.run();
 

@@ -1,6 +1,7 @@
 // The daemon's loop stepped by hand: a scripted cluster, an in-memory lock store, manual clocks.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <sstream>
 
 #include "fake_cluster.h"
 #include "fake_lock_client.h"
@@ -37,6 +38,23 @@ rule::Rule rule(std::string_view text) {
   return *r;
 }
 
+// The record's text in etcd is the app's business (JSON: last_run_json.h); any round trip lets
+// the daemons here share their record through the fake store, without a JSON library.
+std::string encode_last_run(const LastRun& r) {
+  return std::to_string(r.unix_seconds) + "\n" + r.result + "\n" + r.actor + "\n" + r.trigger;
+}
+std::optional<LastRun> decode_last_run(const std::string& text) {
+  std::istringstream in(text);
+  LastRun r;
+  std::string time;
+  if (!std::getline(in, time) || !std::getline(in, r.result) || !std::getline(in, r.actor)) {
+    return std::nullopt;
+  }
+  std::getline(in, r.trigger);
+  r.unix_seconds = std::stoll(time);
+  return r;
+}
+
 // One daemon: its loop, its lock, its clocks; several may share one cluster and lock store.
 struct Daemon {
   Daemon(FakeCluster& cluster, FakeLockClient& store, const std::string& local,
@@ -55,7 +73,8 @@ struct Daemon {
     LoopHooks hooks;
     hooks.paused = [this] { return paused; };
     hooks.in_window = [this](std::chrono::system_clock::time_point) { return in_window; };
-    hooks.wall_now = [this] { return wall; };
+    hooks.encode_last_run = encode_last_run;
+    hooks.decode_last_run = decode_last_run;
     loop = std::make_unique<DaemonLoop>(cluster, store, lock, clock, hooks, s, observer);
   }
   static coord::LockOptions lock_options(const std::string& who, bool reclaim) {
@@ -69,7 +88,6 @@ struct Daemon {
   RecordingObserver observer;
   bool paused = false;
   bool in_window = true;
-  std::chrono::system_clock::time_point wall{std::chrono::hours(24 * 365 * 50)};
   std::unique_ptr<DaemonLoop> loop;
 };
 
@@ -96,7 +114,7 @@ TEST_CASE("loop: a rule that fires leads to one run in the same poll, then a coo
   CHECK(second.decision == Decision::kCooldown);
   CHECK(cluster.events_starting_with("defragment").size() == 3);
 
-  d.wall += std::chrono::minutes(61);
+  d.clock.set_wall(d.clock.wall_now() + std::chrono::minutes(61));  // the cooldown is wall time
   CHECK(d.loop->step().decision == Decision::kRan);
 }
 
@@ -145,7 +163,7 @@ TEST_CASE("loop: the cooldown is shared through etcd, so a second daemon respect
   Daemon b(cluster, store, kEtcd2);
   REQUIRE(a.loop->step().decision == Decision::kRan);
   a.loop->release_lock();  // a goes away; b could take the lock now
-  b.wall = a.wall + std::chrono::minutes(10);
+  b.clock.set_wall(a.clock.wall_now() + std::chrono::minutes(10));
   const StepResult r = b.loop->step();
   CHECK(r.decision == Decision::kCooldown);
   CHECK_THAT(r.reason, Catch::Contains(kEtcd1));
@@ -171,7 +189,7 @@ TEST_CASE("loop: NOSPACE bypasses the cooldown") {
   Daemon d(cluster, store, kEtcd1);
   REQUIRE(d.loop->step().decision == Decision::kRan);
   cluster.raise_alarm(1, etcd::AlarmType::kNoSpace);
-  d.wall += std::chrono::minutes(1);
+  d.clock.set_wall(d.clock.wall_now() + std::chrono::minutes(1));
   const StepResult r = d.loop->step();
   CHECK(r.decision == Decision::kRan);
   CHECK(d.observer.runs.back() == "nospace:success");
@@ -328,6 +346,27 @@ TEST_CASE("loop: a daemon whose keep-alives fail for a whole TTL stops claiming 
   CHECK(d.observer.lock_changes == std::vector<bool>{true});  // half a TTL: still ours
   d.clock.advance(std::chrono::seconds(31));
   CHECK_FALSE(d.loop->keep_alive());
+  CHECK(d.observer.lock_changes == std::vector<bool>{true, false});
+}
+
+TEST_CASE("loop: the lock is given up at the lease's end even while no keep-alive returns") {
+  FakeCluster cluster(three_members(), 1);
+  FakeLockClient store;
+  Daemon d(cluster, store, kEtcd1);
+  d.paused = true;
+  REQUIRE(d.loop->step().decision == Decision::kPaused);
+  d.clock.advance(std::chrono::seconds(20));
+  REQUIRE(d.loop->keep_alive());  // renewed at t=20 s: good until t=80 s
+  d.clock.advance(std::chrono::seconds(59));
+  d.loop->expire_lock_if_due();
+  CHECK(d.observer.lock_changes == std::vector<bool>{true});
+  // A keep-alive now blocked in an unreachable cluster would return after the lease's end;
+  // the timer's check does not wait for it.
+  d.clock.advance(std::chrono::seconds(1));
+  d.loop->expire_lock_if_due();
+  CHECK(d.observer.lock_changes == std::vector<bool>{true, false});
+  // A later poll that still reads our key does not claim the lock past the deadline.
+  REQUIRE(d.loop->step().decision == Decision::kPaused);
   CHECK(d.observer.lock_changes == std::vector<bool>{true, false});
 }
 

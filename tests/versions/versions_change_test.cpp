@@ -6,8 +6,8 @@
 
 #include <sstream>
 
-#include "daemon_process.h"
-#include "defrag_helpers.h"
+#include "support/cluster_checks.h"
+#include "support/daemon_process.h"
 
 using namespace edd::test;
 using namespace std::chrono_literals;

@@ -3,7 +3,7 @@
 // release with a known defragmentation bug.
 #include <catch2/catch.hpp>
 
-#include "defrag_helpers.h"
+#include "support/cluster_checks.h"
 
 using namespace edd::test;
 

@@ -3,12 +3,12 @@
 // member, and clients of the members not being defragmented see no error.
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <iostream>
 #include <map>
 
 #include "bench/load_generator.h"
-#include "defrag_helpers.h"
+#include "support/cluster_checks.h"
+#include "support/files.h"
 
 using namespace edd::test;
 using namespace std::chrono_literals;
@@ -46,8 +46,7 @@ TEST_CASE(
 
   // Each member really stopped serving while it defragmented: etcd logs the status change.
   for (int i = 0; i < cluster->size(); ++i) {
-    std::ifstream in(cluster->log_path(i));
-    const std::string log{std::istreambuf_iterator<char>(in), {}};
+    const std::string log = read_file(cluster->log_path(i));
     CHECK_THAT(log,
                Catch::Contains("grpc service status changed") && Catch::Contains("NOT_SERVING"));
   }

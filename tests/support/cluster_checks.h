@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "edd_cli.h"
 #include "harness/etcd_cluster.h"
+#include "support/edd_cli.h"
 
 namespace edd::test {
 

@@ -1,14 +1,13 @@
-// Shared pieces of the fault-matrix tests: the data check every test ends with (a digest of the
-// keys over gRPC and etcd's HashKV), defrag intervals read from the members' logs with kills
-// closing them, a constant Put load whose failures are sorted by cause, and one `etcd-defragd
-// run` process with a config of the test's own (TLS files, short timeouts). Not thread-safe:
-// one test thread uses them (the load's own threads live inside bench::PutLoad).
+// The fault fixture, shared by the fault-matrix tests and the soak: the data check every test
+// ends with (a digest of the keys over gRPC and etcd's HashKV), defrag intervals read from the
+// members' logs with kills closing them, a constant Put load whose failures are sorted by cause,
+// and the fault tests' `etcd-defragd run` (TLS files, short timeouts). Not thread-safe: one test
+// thread uses them (the load's own threads live inside bench::PutLoad).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <atomic>
@@ -22,7 +21,6 @@
 #include <limits>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -32,11 +30,15 @@
 #include <vector>
 
 #include "bench/load_generator.h"
-#include "daemon_process.h"
-#include "defrag_helpers.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "harness/etcd_cluster.h"
 #include "harness/process.h"
+#include "support/clocks.h"
+#include "support/cluster_checks.h"
+#include "support/daemon_process.h"
+#include "support/data_digest.h"
+#include "support/edd_cli.h"
+#include "support/files.h"
 
 namespace edd::test::faults {
 
@@ -47,23 +49,12 @@ using namespace std::chrono_literals;
 // the data check covers every key but these.
 inline const std::vector<std::string> kVolatilePrefixes = {"/load/", "/etcd-defragd/"};
 
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // A directory of the test's own for its cluster, removed at the end unless EDD_KEEP_TEST_DIRS is
 // set: on a shared host a neighbour's clean-up of /tmp/edd-cluster-* once pulled a data dir from
 // under a running member (its next defrag failed with ENOENT and etcd 3.4 died of it).
 class ScratchDir {
  public:
-  ScratchDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/edd-faults-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp " << pattern);
-    path_ = pattern;
-  }
+  ScratchDir() : path_(make_temp_dir("edd-faults")) {}
   ~ScratchDir() {
     if (std::getenv("EDD_KEEP_TEST_DIRS") != nullptr) return;
     std::error_code ignored;
@@ -90,9 +81,9 @@ inline std::shared_ptr<grpc::Channel> member_channel(const EtcdCluster& cluster,
   if (target.starts_with("https://")) {
     target = target.substr(8);
     grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = read_text(cluster.ca_file());
-    ssl.pem_cert_chain = read_text(cluster.client_cert_file());
-    ssl.pem_private_key = read_text(cluster.client_key_file());
+    ssl.pem_root_certs = read_file(cluster.ca_file());
+    ssl.pem_cert_chain = read_file(cluster.client_cert_file());
+    ssl.pem_private_key = read_file(cluster.client_key_file());
     creds = grpc::SslCredentials(ssl);
   } else {
     if (target.starts_with("http://")) target = target.substr(7);
@@ -144,16 +135,7 @@ inline void seed_values(const EtcdCluster& cluster, const std::string& prefix, i
 // (serializable: that member's own copy) or through member i linearizably, paged by key.
 inline DataDigest data_digest(const EtcdCluster& cluster, int i, bool serializable) {
   auto stub = etcdserverpb::KV::NewStub(member_channel(cluster, i));
-  DataDigest d;
-  d.checksum = 0xcbf29ce484222325ULL;
-  auto fnv = [&d](const std::string& bytes) {
-    for (unsigned char c : bytes) {
-      d.checksum ^= c;
-      d.checksum *= 0x100000001b3ULL;
-    }
-    d.checksum ^= 0xff;  // a separator no byte sequence can fake
-    d.checksum *= 0x100000001b3ULL;
-  };
+  DigestBuilder digest;
   std::string from(1, '\0');
   std::int64_t revision = 0;  // every page at the revision of the first
   while (true) {
@@ -174,15 +156,12 @@ inline DataDigest data_digest(const EtcdCluster& cluster, int i, bool serializab
     for (const auto& kv : resp.kvs()) {
       bool skip = false;
       for (const auto& p : kVolatilePrefixes) skip = skip || kv.key().starts_with(p);
-      if (skip) continue;
-      fnv(kv.key());
-      fnv(kv.value());
-      ++d.key_count;
+      if (!skip) digest.add(kv.key(), kv.value());
     }
     if (!resp.more() || resp.kvs().empty()) break;
     from = resp.kvs(resp.kvs_size() - 1).key() + std::string(1, '\0');
   }
-  return d;
+  return digest.digest();
 }
 
 // The check every fault test ends with, once the load and the daemons have stopped: the same
@@ -455,7 +434,8 @@ class WriteLoad {
       const auto found = messages.find({s.member, s.start_s});
       const std::string message = found != messages.end() ? found->second : "(no message kept)";
       // etcd fails proposals in flight when leadership moves with its election errors, or holds
-      // them until its request timeout (design.md): our 5 s deadline then fires first.
+      // them until its request timeout (7 s with our 1 s elections): our 5 s deadline then fires
+      // first.
       bool near_leader_change = false;
       bool across_leader_change = false;
       for (double at : leader_changes_) {
@@ -517,110 +497,25 @@ class WriteLoad {
   std::vector<double> leader_changes_;
 };
 
-// The config of one `etcd-defragd run` for a fault test: DaemonProcess's settings plus what the
-// faults need (TLS files, short deadlines).
-struct FaultDaemonConfig {
-  std::string endpoint;  // the daemon's own member: seed and local_endpoint
-  std::string cacert, cert, key;
-  std::string dial_timeout = "1s";
-  std::string command_timeout = "3s";
-  std::string poll_interval = "1s";
-  std::string rule = "dbSize > 0";  // every member, every time: min_interval makes it one run
-  std::string min_interval = "1h";
-  std::string wait_between_defrags = "0s";
-  std::string ttl = "10s";
-
-  std::string toml() const {
-    std::ostringstream out;
-    out << "[etcd]\nendpoints = [\"" << endpoint << "\"]\nlocal_endpoint = \"" << endpoint
-        << "\"\ncluster = true\ndial_timeout = \"" << dial_timeout << "\"\ncommand_timeout = \""
-        << command_timeout << "\"\n";
-    if (!cacert.empty()) out << "cacert = \"" << cacert << "\"\n";
-    if (!cert.empty()) out << "cert = \"" << cert << "\"\nkey = \"" << key << "\"\n";
-    out << "\n[policy]\npoll_interval = \"" << poll_interval << "\"\nrule = \"" << rule
-        << "\"\nmin_interval = \"" << min_interval << "\"\nwait_between_defrags = \""
-        << wait_between_defrags << "\"\nmove_leader = false\n\n[lock]\nttl = \"" << ttl
-        << "\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n[log]\nlevel = \"info\"\n";
-    return out.str();
+// The config of one `etcd-defragd run` for a fault test: every member, every time (min_interval
+// makes it one run), with short deadlines so a dead or frozen member costs seconds; TLS files are
+// the test's to set.
+struct FaultDaemonConfig : DaemonConfig {
+  FaultDaemonConfig() {
+    dial_timeout = "1s";
+    command_timeout = "3s";
+    rule = "dbSize > 0";
+    wait_between_defrags = "0s";
   }
 };
 
-// One `etcd-defragd run` with a FaultDaemonConfig, stopped by PID (SIGKILL) when destroyed.
-// DaemonProcess writes a plain-cluster config with fixed deadlines; the fault tests need TLS
-// files and shorter ones, and rewrite the config for SIGHUP.
-class FaultDaemon {
+// One `etcd-defragd run` with a FaultDaemonConfig in dir: 30 s to be ready (a member may be
+// down), SIGKILLed when destroyed (the tests stop it themselves and check how it exited).
+class FaultDaemon : public DaemonProcess {
  public:
   FaultDaemon(const std::string& dir, const FaultDaemonConfig& config)
-      : config_(dir + "/etcd-defragd.toml"), log_(dir + "/daemon.log") {
-    std::filesystem::create_directories(dir);
-    write_config(config);
-    pid_ = spawn_process({EDD_BINARY, "run", "--config", config_}, log_);
-    const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
-    const bool ready = eventually(30s, [&] {
-      std::smatch m;
-      const std::string text = log();
-      if (wait_for_exit(pid_, 0ms)) {
-        pid_ = 0;
-        FAIL("daemon exited at start:\n" << text);
-      }
-      if (!std::regex_search(text, m, listening) || text.find("ready") == std::string::npos) {
-        return false;
-      }
-      port_ = std::stoi(m[1]);
-      return true;
-    });
-    if (!ready) {
-      stop(SIGKILL);
-      FAIL("daemon not ready after 30 s:\n" << log());
-    }
-  }
-  ~FaultDaemon() { stop(SIGKILL); }
-  FaultDaemon(const FaultDaemon&) = delete;
-  FaultDaemon& operator=(const FaultDaemon&) = delete;
-
-  void write_config(const FaultDaemonConfig& c) { std::ofstream(config_) << c.toml(); }
-  void signal(int sig) const { ::kill(pid_, sig); }
-  pid_t pid() const { return pid_; }
-  bool running() const { return pid_ != 0 && !wait_for_exit(pid_, 0ms); }
-  // SIGTERM or SIGKILL; returns the exit status (128 + signal when killed).
-  int stop(int sig) {
-    if (pid_ == 0) return -1;
-    ::kill(pid_, sig);
-    int status = 0;
-    if (!wait_for_exit(pid_, 30s, &status)) {
-      ::kill(pid_, SIGKILL);
-      wait_for_exit(pid_, 5s, &status);
-    }
-    pid_ = 0;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string log() const { return read_text(log_); }
-  std::string metrics() const {
-    return run_command({"curl", "-s", "--max-time", "5",
-                        "http://127.0.0.1:" + std::to_string(port_) + "/metrics"},
-                       10s)
-        .out;
-  }
-
- private:
-  std::string config_, log_;
-  pid_t pid_ = 0;
-  int port_ = 0;
+      : DaemonProcess(DaemonLaunch{dir, config, {}, std::chrono::seconds(30), SIGKILL}) {}
 };
-
-// The value of the first sample of family name whose label set contains every fragment (e.g.
-// `result="aborted"`); -1 when there is none.
-inline double metric_value(const std::string& text, const std::string& name,
-                           const std::vector<std::string>& fragments = {}) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.starts_with(name + "{") && !line.starts_with(name + " ")) continue;
-    bool all = true;
-    for (const auto& f : fragments) all = all && line.find(f) != std::string::npos;
-    if (all) return std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return -1;
-}
 
 inline std::string member_hex(const EtcdCluster& cluster, int i) {
   return hex(cluster.endpoint_status(cluster.client_endpoint(i)).front().member_id);
