@@ -76,6 +76,13 @@ struct HttpConfig {
   std::vector<std::pair<std::string, std::string>> webhook_matchers{{"remediation", "etcd-defrag"}};
   bool webhook_bypasses_rule = true;  // the alert is the rule; safety checks always apply
   std::size_t body_limit_bytes = std::size_t{1024} * 1024;  // larger requests get 413
+  // What keeps the listener available when a client misbehaves (http::ServerOptions explains
+  // each); the defaults need no tuning.
+  std::size_t max_connections = 256;
+  std::size_t max_connections_per_address = 32;
+  std::chrono::milliseconds request_head_timeout{5'000};
+  std::chrono::milliseconds idle_timeout{30'000};
+  std::chrono::milliseconds tls_handshake_timeout{5'000};
 };
 
 struct LogConfig {

@@ -40,7 +40,9 @@ const std::vector<Section>& schema() {
       {"lock", {"prefix", "ttl"}},
       {"http",
        {"listen", "cert", "key", "client_ca", "webhook_token_file", "webhook_matchers",
-        "webhook_bypasses_rule", "body_limit_bytes"}},
+        "webhook_bypasses_rule", "body_limit_bytes", "max_connections",
+        "max_connections_per_address", "request_head_timeout", "idle_timeout",
+        "tls_handshake_timeout"}},
       {"log", {"level", "format"}},
   };
   return kSchema;
@@ -366,11 +368,46 @@ class Loader : TomlReader {
         h.body_limit_bytes = static_cast<std::size_t>(v->get());
       }
     }
+    read_http_limits(t);
     pair_required(S, "cert", h.cert, "key", h.key, "TLS needs both");
     if (!h.client_ca.empty() && (h.cert.empty() || h.key.empty()) && ok(path(S, "cert")) &&
         ok(path(S, "key"))) {
       error(where(path(S, "client_ca")), path(S, "client_ca"),
             "needs http.cert and http.key (client certificates are checked only over TLS)");
+    }
+  }
+
+  // The listener's caps and deadlines against clients that hold connections open.
+  void read_http_limits(const toml::table* t) {
+    constexpr std::string_view S = "http";
+    constexpr std::int64_t kMaxCap = 16384;
+    HttpConfig& h = config_.http;
+    auto cap = [&](std::string_view name) -> std::optional<std::size_t> {
+      const toml::node* n = lookup(t, S, name);
+      if (n == nullptr) return std::nullopt;
+      const std::string key = path(S, name);
+      if (const auto* v = n->as_integer(); v == nullptr) {
+        wrong_type(*n, key, "an integer number of connections");
+      } else if (v->get() < 1 || v->get() > kMaxCap) {
+        error(position(n->source()), key,
+              "must be between 1 and " + std::to_string(kMaxCap) + " connections, got " +
+                  std::to_string(v->get()));
+      } else {
+        return static_cast<std::size_t>(v->get());
+      }
+      return std::nullopt;
+    };
+    if (auto n = cap("max_connections")) h.max_connections = *n;
+    if (auto n = cap("max_connections_per_address")) h.max_connections_per_address = *n;
+    if (h.max_connections_per_address > h.max_connections) {
+      const std::string key = path(S, "max_connections_per_address");
+      error(where(key), key,
+            "must not exceed http.max_connections (" + std::to_string(h.max_connections) + ")");
+    }
+    if (auto d = duration(t, S, "request_head_timeout", 100ms, 10min)) h.request_head_timeout = *d;
+    if (auto d = duration(t, S, "idle_timeout", 1s, 1h)) h.idle_timeout = *d;
+    if (auto d = duration(t, S, "tls_handshake_timeout", 100ms, 10min)) {
+      h.tls_handshake_timeout = *d;
     }
   }
 

@@ -39,19 +39,37 @@ Result<std::string> read_token_file(const std::string& path) {
   return token;
 }
 
-bool bearer_matches(const Request& request, std::string_view token) {
-  if (token.empty()) return false;
+std::string_view bearer_check_name(BearerCheck check) {
+  switch (check) {
+    case BearerCheck::kAccepted:
+      return "accepted";
+    case BearerCheck::kMissing:
+      return "missing_token";
+    case BearerCheck::kWrong:
+      return "wrong_token";
+  }
+  return "wrong_token";
+}
+
+BearerCheck check_bearer(const Request& request, std::string_view token) {
   for (const auto& [name, value] : request.headers) {
     if (!iequals(name, "authorization")) continue;
     std::string_view v = value;
-    if (v.size() < 7 || !iequals(v.substr(0, 7), "bearer ")) return false;
+    if (v.size() < 7 || !iequals(v.substr(0, 7), "bearer ")) return BearerCheck::kMissing;
     v.remove_prefix(7);
     while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    if (v.empty()) return BearerCheck::kMissing;
+    if (token.empty()) return BearerCheck::kWrong;
     const auto a = digest(v);
     const auto b = digest(token);
-    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0 ? BearerCheck::kAccepted
+                                                            : BearerCheck::kWrong;
   }
-  return false;
+  return BearerCheck::kMissing;
+}
+
+bool bearer_matches(const Request& request, std::string_view token) {
+  return check_bearer(request, token) == BearerCheck::kAccepted;
 }
 
 }  // namespace edd::http

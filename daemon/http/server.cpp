@@ -14,8 +14,13 @@
 #include <boost/beast/ssl.hpp>
 #include <exception>
 #include <map>
+#include <set>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
+
+#include "common/clock.h"
+#include "http/log_limiter.h"
 
 namespace edd::http {
 namespace {
@@ -89,6 +94,32 @@ bhttp::response<bhttp::string_body> to_beast(Response&& r, unsigned version, boo
 
 }  // namespace
 
+std::string_view connection_event_name(ConnectionEvent event) {
+  switch (event) {
+    case ConnectionEvent::kRefusedListenerFull:
+      return "listener_full";
+    case ConnectionEvent::kRefusedPerAddressLimit:
+      return "per_address_limit";
+    case ConnectionEvent::kEvictedIncomplete:
+      return "evicted_incomplete";
+    case ConnectionEvent::kHeadTimeout:
+      return "head_timeout";
+    case ConnectionEvent::kRequestTimeout:
+      return "request_timeout";
+    case ConnectionEvent::kTlsHandshakeTimeout:
+      return "tls_handshake_timeout";
+  }
+  return "unknown";
+}
+
+// One open connection, as the admission and eviction decisions see it.
+namespace detail {
+struct OpenConnection {
+  std::string address;          // the client's IP address, no port: the per-address cap's key
+  std::function<void()> close;  // closes its socket; its coroutine then ends
+};
+}  // namespace detail
+
 struct detail::ServerState {
   ServerState(asio::io_context& io_context, ServerOptions o, LogSink l)
       : io(io_context), options(std::move(o)), log(std::move(l)), acceptor(io), backoff(io) {}
@@ -109,19 +140,64 @@ struct detail::ServerState {
     }
   }
 
+  // Counts the event and logs it, at most one line per reason a minute: a flood of refused
+  // connections must not flood the log too.
+  void report(ConnectionEvent event, const std::string& address, const std::string& line) noexcept {
+    if (connection_observer) {
+      try {
+        connection_observer(event, address);
+      } catch (...) {  // an observer never takes the server down
+      }
+    }
+    try {
+      if (const auto held_back = log_limiter.admit(connection_event_name(event))) {
+        emit(LogLevel::kWarning, line + held_back_note(*held_back));
+      }
+    } catch (...) {  // out of memory for a log line: the connection is handled all the same
+    }
+  }
+
+  void add(std::uint64_t id, detail::OpenConnection connection) {
+    ++per_address[connection.address];
+    connections.emplace(id, std::move(connection));
+    incomplete.insert(id);
+  }
+
+  // Idempotent: an evicted connection is forgotten at once, and again when its coroutine ends.
+  void forget(std::uint64_t id) {
+    const auto it = connections.find(id);
+    if (it == connections.end()) return;
+    if (const auto a = per_address.find(it->second.address); a != per_address.end()) {
+      if (--a->second == 0) per_address.erase(a);
+    }
+    incomplete.erase(id);
+    connections.erase(it);
+  }
+
+  std::size_t count_of(const std::string& address) const {
+    const auto it = per_address.find(address);
+    return it == per_address.end() ? 0 : it->second;
+  }
+
   asio::io_context& io;
   ServerOptions options;
   LogSink log;
   ResponseObserver observer;
+  ConnectionObserver connection_observer;
+  SystemClock clock;
+  LogRateLimiter log_limiter{clock};
   Router router;
   tcp::acceptor acceptor;
   asio::steady_timer backoff;
   std::optional<asio::ssl::context> tls;
   std::uint16_t port = 0;
   bool stopping = false;
-  std::uint64_t next_id = 0;
-  std::uint64_t refused = 0;  // connections closed at once for the cap
-  std::map<std::uint64_t, std::function<void()>> connections;  // id -> closes it
+  std::uint64_t next_id = 0;  // ids grow with age: the smallest is the oldest
+  std::map<std::uint64_t, detail::OpenConnection> connections;
+  // Connections that have not delivered a complete request yet (handshake or head pending),
+  // oldest first: the ones a new connection may evict.
+  std::set<std::uint64_t> incomplete;
+  std::unordered_map<std::string, std::size_t> per_address;
 };
 
 namespace {
@@ -132,7 +208,7 @@ using StatePtr = std::shared_ptr<detail::ServerState>;
 struct Registration {
   StatePtr state;
   std::uint64_t id;
-  ~Registration() { state->connections.erase(id); }
+  ~Registration() { state->forget(id); }
 };
 
 // After an answer that ends the connection: stop sending, then read and drop what the client
@@ -167,97 +243,219 @@ asio::awaitable<bool> write_response(Stream& stream, const detail::ServerState& 
   co_return !ec;
 }
 
+std::string millis_text(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
+
+using Parser = bhttp::request_parser<bhttp::string_body>;
+
+// One connection's requests, one after the other, on its coroutine.
 template <class Stream>
-asio::awaitable<void> serve(StatePtr s, std::uint64_t id, std::shared_ptr<Stream> stream,
-                            std::string remote) {
-  constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
-  Registration registration{s, id};
-  auto& lowest = beast::get_lowest_layer(*stream);
-  const auto& opt = s->options;
-  error_code ec;
+class Session {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
-  if constexpr (kTls) {
-    lowest.expires_after(opt.request_timeout);
-    co_await stream->async_handshake(asio::ssl::stream_base::server, redirect(ec));
-    if (ec) {  // plain HTTP, garbage, a client without a valid certificate, a timeout
-      s->emit(LogLevel::kDebug, remote + ": TLS handshake failed: " + ec.message());
-      co_return;
-    }
-  }
+  Session(StatePtr state, std::uint64_t id, Stream& stream, std::string remote, std::string address)
+      : s_(std::move(state)),
+        id_(id),
+        stream_(stream),
+        remote_(std::move(remote)),
+        address_(std::move(address)) {}
 
-  beast::flat_buffer buffer;
-  while (!s->stopping) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(opt.header_limit_bytes));
-    parser.body_limit(opt.body_limit_bytes);
-    // One deadline for the whole request: trickling bytes does not extend it.
-    lowest.expires_after(opt.request_timeout);
-    co_await bhttp::async_read_header(*stream, buffer, parser, redirect(ec));
-    if (!ec && !parser.is_done()) {
-      // curl waits for this before sending a body larger than 1 KiB.
-      if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-        bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, parser.get().version()};
-        co_await bhttp::async_write(*stream, go_on, redirect(ec));
-        lowest.expires_after(opt.request_timeout);
-      }
-      if (!ec) co_await bhttp::async_read(*stream, buffer, parser, redirect(ec));
+  asio::awaitable<void> run() {
+    if constexpr (kTls) {
+      if (!co_await handshake()) co_return;
     }
-    if (s->stopping) co_return;
-    if (ec) {
-      const unsigned status = status_for_read_error(ec);
-      if (status == 0) {
-        if (ec != bhttp::error::end_of_stream) {
-          s->emit(LogLevel::kDebug, remote + ": closed: " + ec.message());
-        }
+    for (bool first = true; !s_->stopping; first = false) {
+      if (!first && !co_await await_next_request()) co_return;
+      Parser parser;
+      parser.header_limit(static_cast<std::uint32_t>(opt().header_limit_bytes));
+      parser.body_limit(opt().body_limit_bytes);
+      const error_code ec = co_await read_request(parser);
+      if (s_->stopping) co_return;
+      if (ec) {
+        co_await answer_read_error(ec, parser);
         co_return;
       }
-      s->emit(LogLevel::kDebug,
-              remote + ": bad request (" + std::to_string(status) + "): " + ec.message());
-      // Beast fills in the request line before it checks the fields, so a 413 (Content-Length
-      // over the limit) still names its route: the webhook counts it.
-      if (const auto target = std::string_view(parser.get().target()); !target.empty()) {
-        s->observe(parser.get().method_string(), target.substr(0, target.find('?')), status);
-      } else {
-        s->observe({}, {}, status);
-      }
-      auto answer = Response::text(status, ec.message());
-      if (co_await write_response(*stream, *s, std::move(answer), 11, false)) {
-        co_await close_gracefully(*stream, opt.linger_timeout);
-      }
-      co_return;
-    }
-
-    const bool keep_alive = parser.get().keep_alive();
-    const unsigned version = parser.get().version();
-    const Request request = to_request(parser.release(), remote, kTls);
-    Response response = s->router.dispatch(request, s->log);
-    s->observe(request.method, request.path, response.status);
-    if (!co_await write_response(*stream, *s, std::move(response), version, keep_alive)) {
-      co_return;
-    }
-    if (!keep_alive) {
-      co_await close_gracefully(*stream, opt.linger_timeout);
-      co_return;
+      s_->incomplete.erase(id_);  // it delivered a request: no longer evicted to make room
+      if (!co_await answer(parser)) co_return;
     }
   }
+
+ private:
+  const ServerOptions& opt() const { return s_->options; }
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  asio::awaitable<bool> handshake() {
+    error_code ec;
+    lowest().expires_after(opt().tls_handshake_timeout);
+    co_await stream_.async_handshake(asio::ssl::stream_base::server, redirect(ec));
+    if (ec == beast::error::timeout) {
+      s_->report(ConnectionEvent::kTlsHandshakeTimeout, address_,
+                 remote_ + ": closed: no TLS handshake within " +
+                     millis_text(opt().tls_handshake_timeout));
+    } else if (ec) {  // plain HTTP, garbage, a client without a valid certificate
+      s_->emit(LogLevel::kDebug, remote_ + ": TLS handshake failed: " + ec.message());
+    }
+    co_return !ec;
+  }
+
+  // A kept-alive connection waits up to idle_timeout for the first byte of its next request;
+  // the head's own deadline starts then. False when it closes or stays silent.
+  asio::awaitable<bool> await_next_request() {
+    if (buffer_.size() > 0) co_return true;  // pipelined: the next request is already here
+    error_code ec;
+    lowest().expires_after(opt().idle_timeout);
+    const std::size_t n =
+        co_await stream_.async_read_some(buffer_.prepare(kIdleReadBytes), redirect(ec));
+    buffer_.commit(n);
+    if (ec && ec != bhttp::error::end_of_stream && ec != asio::error::eof) {
+      s_->emit(LogLevel::kDebug, remote_ + ": kept-alive connection closed: " + ec.message());
+    }
+    co_return !ec && n > 0;
+  }
+
+  // The head within request_head_timeout, the whole request within request_timeout; trickling
+  // bytes extends neither.
+  asio::awaitable<error_code> read_request(Parser& parser) {
+    error_code ec;
+    const auto started = std::chrono::steady_clock::now();
+    lowest().expires_after(opt().request_head_timeout);
+    co_await bhttp::async_read_header(stream_, buffer_, parser, redirect(ec));
+    if (ec == beast::error::timeout) {
+      s_->report(ConnectionEvent::kHeadTimeout, address_,
+                 remote_ + ": closed: no complete request head within " +
+                     millis_text(opt().request_head_timeout));
+    }
+    if (ec || parser.is_done()) co_return ec;
+    lowest().expires_at(started + opt().request_timeout);
+    // curl waits for this before sending a body larger than 1 KiB.
+    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, parser.get().version()};
+      co_await bhttp::async_write(stream_, go_on, redirect(ec));
+    }
+    if (!ec) co_await bhttp::async_read(stream_, buffer_, parser, redirect(ec));
+    if (ec == beast::error::timeout) {
+      s_->report(
+          ConnectionEvent::kRequestTimeout, address_,
+          remote_ + ": closed: no complete request within " + millis_text(opt().request_timeout));
+    }
+    co_return ec;
+  }
+
+  asio::awaitable<void> answer_read_error(const error_code& ec, Parser& parser) {
+    const unsigned status = status_for_read_error(ec);
+    if (status == 0) {
+      if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout) {
+        s_->emit(LogLevel::kDebug, remote_ + ": closed: " + ec.message());
+      }
+      co_return;
+    }
+    s_->emit(LogLevel::kDebug,
+             remote_ + ": bad request (" + std::to_string(status) + "): " + ec.message());
+    // Beast fills in the request line before it checks the fields, so a 413 (Content-Length
+    // over the limit) still names its route: the webhook counts it.
+    if (const auto target = std::string_view(parser.get().target()); !target.empty()) {
+      s_->observe(parser.get().method_string(), target.substr(0, target.find('?')), status);
+    } else {
+      s_->observe({}, {}, status);
+    }
+    auto response = Response::text(status, ec.message());
+    if (co_await write_response(stream_, *s_, std::move(response), 11, false)) {
+      co_await close_gracefully(stream_, opt().linger_timeout);
+    }
+  }
+
+  // False when the connection ends: it asked to close, or the answer could not be written.
+  asio::awaitable<bool> answer(Parser& parser) {
+    const bool keep_alive = parser.get().keep_alive();
+    const unsigned version = parser.get().version();
+    const Request request = to_request(parser.release(), remote_, kTls);
+    Response response = s_->router.dispatch(request, s_->log);
+    s_->observe(request.method, request.path, response.status);
+    if (!co_await write_response(stream_, *s_, std::move(response), version, keep_alive)) {
+      co_return false;
+    }
+    if (!keep_alive) co_await close_gracefully(stream_, opt().linger_timeout);
+    co_return keep_alive;
+  }
+
+  static constexpr std::size_t kIdleReadBytes = 4 * 1024;
+
+  StatePtr s_;
+  std::uint64_t id_;
+  Stream& stream_;
+  std::string remote_;   // ip:port, for log lines
+  std::string address_;  // ip, for the per-address cap and the observer
+  beast::flat_buffer buffer_;
+};
+
+template <class Stream>
+asio::awaitable<void> serve(StatePtr s, std::uint64_t id, std::shared_ptr<Stream> stream,
+                            std::string remote, std::string address) {
+  Registration registration{s, id};
+  Session<Stream> session(s, id, *stream, std::move(remote), std::move(address));
+  co_await session.run();
 }
 
 template <class Stream>
-void start_connection(const StatePtr& s, std::shared_ptr<Stream> stream, std::string remote) {
+void start_connection(const StatePtr& s, std::shared_ptr<Stream> stream, std::string remote,
+                      std::string address) {
   const auto id = s->next_id++;
-  s->connections.emplace(id, [weak = std::weak_ptr<Stream>(stream)] {
-    if (auto c = weak.lock()) beast::get_lowest_layer(*c).close();
-  });
-  asio::co_spawn(s->io, serve(s, id, std::move(stream), remote), [s, remote](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      s->emit(LogLevel::kError, remote + ": connection failed: " + ex.what());
-    } catch (...) {
-      s->emit(LogLevel::kError, remote + ": connection failed");
-    }
-  });
+  s->add(id, detail::OpenConnection{address, [weak = std::weak_ptr<Stream>(stream)] {
+                                      if (auto c = weak.lock()) beast::get_lowest_layer(*c).close();
+                                    }});
+  asio::co_spawn(s->io, serve(s, id, std::move(stream), remote, std::move(address)),
+                 [s, remote](std::exception_ptr e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const std::exception& ex) {
+                     s->emit(LogLevel::kError, remote + ": connection failed: " + ex.what());
+                   } catch (...) {
+                     s->emit(LogLevel::kError, remote + ": connection failed");
+                   }
+                 });
+}
+
+// Closes the oldest connection (of `address`, when given) that has not delivered a complete
+// request: a client holding connections open without finishing a request cannot keep out one
+// that does. False when there is none.
+bool evict_oldest_incomplete(detail::ServerState& s, const std::string* address) {
+  for (const auto id : s.incomplete) {
+    const auto it = s.connections.find(id);
+    if (it == s.connections.end() || (address && it->second.address != *address)) continue;
+    const detail::OpenConnection victim = it->second;  // a copy: forget() erases it
+    s.forget(id);
+    victim.close();
+    s.report(ConnectionEvent::kEvictedIncomplete, victim.address,
+             victim.address +
+                 ": closed a connection that had not completed a request, to make "
+                 "room for a new one");
+    return true;
+  }
+  return false;
+}
+
+// Makes room for a new connection from `address`; the refusal's reason when there is none.
+std::optional<ConnectionEvent> admit(detail::ServerState& s, const std::string& address) {
+  const auto& o = s.options;
+  if (s.count_of(address) >= o.max_connections_per_address &&
+      !evict_oldest_incomplete(s, &address)) {
+    return ConnectionEvent::kRefusedPerAddressLimit;
+  }
+  if (s.connections.size() >= o.max_connections && !evict_oldest_incomplete(s, nullptr)) {
+    return ConnectionEvent::kRefusedListenerFull;
+  }
+  return std::nullopt;
+}
+
+std::string refusal_text(const detail::ServerState& s, ConnectionEvent why,
+                         const std::string& address) {
+  if (why == ConnectionEvent::kRefusedPerAddressLimit) {
+    return "refused: already " + std::to_string(s.count_of(address)) +
+           " connections from this address, each past its first request";
+  }
+  return "refused: already " + std::to_string(s.connections.size()) +
+         " connections, each past its first request";
 }
 
 asio::awaitable<void> accept_loop(StatePtr s) {
@@ -274,20 +472,16 @@ asio::awaitable<void> accept_loop(StatePtr s) {
     }
     const auto peer = socket.remote_endpoint(ec);
     const std::string remote = ec ? std::string("?") : endpoint_text(peer);
-    if (s->connections.size() >= s->options.max_connections) {
-      // Logged at the 1st, 2nd, 4th, 8th... refusal: a flood must not flood the log too.
-      if (const auto n = ++s->refused; (n & (n - 1)) == 0) {
-        s->emit(LogLevel::kWarning, remote + ": closed: already " +
-                                        std::to_string(s->connections.size()) + " connections (" +
-                                        std::to_string(n) + " refused so far)");
-      }
+    const std::string address = ec ? std::string("?") : peer.address().to_string();
+    if (const auto refused = admit(*s, address)) {
+      s->report(*refused, address, remote + ": " + refusal_text(*s, *refused, address));
       socket.close(ec);
       continue;
     }
     if (s->tls) {
-      start_connection(s, std::make_shared<TlsStream>(std::move(socket), *s->tls), remote);
+      start_connection(s, std::make_shared<TlsStream>(std::move(socket), *s->tls), remote, address);
     } else {
-      start_connection(s, std::make_shared<beast::tcp_stream>(std::move(socket)), remote);
+      start_connection(s, std::make_shared<beast::tcp_stream>(std::move(socket)), remote, address);
     }
   }
 }
@@ -337,6 +531,10 @@ Server::~Server() { stop(); }
 Router& Server::router() { return state_->router; }
 
 void Server::on_response(ResponseObserver observer) { state_->observer = std::move(observer); }
+
+void Server::on_connection_event(ConnectionObserver observer) {
+  state_->connection_observer = std::move(observer);
+}
 
 Status Server::start() {
   auto& s = *state_;
@@ -400,7 +598,9 @@ void Server::stop() {
   s.backoff.cancel();
   auto open = std::move(s.connections);
   s.connections.clear();
-  for (auto& [id, close] : open) close();
+  s.incomplete.clear();
+  s.per_address.clear();
+  for (auto& [id, connection] : open) connection.close();
 }
 
 }  // namespace edd::http

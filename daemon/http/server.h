@@ -40,15 +40,54 @@ struct ServerOptions {
   std::optional<TlsFiles> tls;
   std::size_t header_limit_bytes = 16 * 1024;  // beyond: 431
   std::size_t body_limit_bytes = 1024 * 1024;  // beyond: 413
-  // From waiting for a request (keep-alive idle included) or a TLS handshake to having all of
-  // it; a client that trickles bytes (slowloris) is closed when it runs out.
+  // A client that holds connections open without finishing a request (a slowloris) must not
+  // lock out Prometheus or Alertmanager. The defaults need no tuning: Prometheus, Alertmanager
+  // and a few probes hold a handful of connections each.
+  //
+  // From the connection's start (after its TLS handshake), or from the first byte of a later
+  // request on a kept-alive connection, to having the request's head; trickling bytes does not
+  // extend it.
+  std::chrono::milliseconds request_head_timeout{5'000};
+  // From the start of a request to having all of it, body included.
   std::chrono::milliseconds request_timeout{10'000};
+  // How long a kept-alive connection may wait for its next request.
+  std::chrono::milliseconds idle_timeout{30'000};
+  std::chrono::milliseconds tls_handshake_timeout{5'000};  // HTTPS only
   std::chrono::milliseconds write_timeout{10'000};
   // After an error answer (400/413/431) the rest of the request is drained this long, so the
   // client reads the answer instead of a reset.
   std::chrono::milliseconds linger_timeout{1'000};
-  std::size_t max_connections = 64;  // beyond: accepted and closed at once
+  // When the listener is full, a new connection evicts the oldest one that has not delivered a
+  // complete request yet; it is refused only when every open connection has. Connections that
+  // did complete a request stay until their idle timeout.
+  std::size_t max_connections = 256;
+  // Per client IP address, the same way: at the cap, the address's own oldest incomplete
+  // connection makes room. Loopback clients are limited like any other address.
+  std::size_t max_connections_per_address = 32;
 };
+
+// What the listener refused or cut short to stay available, for a counter by reason.
+enum class ConnectionEvent {
+  kRefusedListenerFull,     // every open connection had completed a request: refused
+  kRefusedPerAddressLimit,  // the same, among the client address's own connections
+  kEvictedIncomplete,       // closed to make room: it had not delivered a complete request
+  kHeadTimeout,             // no complete request head within request_head_timeout
+  kRequestTimeout,          // head in time, but not the body within request_timeout
+  kTlsHandshakeTimeout,     // no TLS handshake within tls_handshake_timeout
+};
+inline constexpr ConnectionEvent kConnectionEvents[] = {
+    ConnectionEvent::kRefusedListenerFull, ConnectionEvent::kRefusedPerAddressLimit,
+    ConnectionEvent::kEvictedIncomplete,   ConnectionEvent::kHeadTimeout,
+    ConnectionEvent::kRequestTimeout,      ConnectionEvent::kTlsHandshakeTimeout};
+
+// The metric's reason label: "listener_full", "per_address_limit", "evicted_incomplete",
+// "head_timeout", "request_timeout", "tls_handshake_timeout".
+std::string_view connection_event_name(ConnectionEvent event);
+
+// Told of every refused, evicted or timed-out connection with the client's address (no port).
+// Called on the loop's thread; must not throw.
+using ConnectionObserver =
+    std::function<void(ConnectionEvent event, std::string_view client_address)>;
 
 // Told of every answer, the server's own 400/413/431 included (method and path are empty when
 // the request line could not be read): how the webhook counts requests by code. Must not throw.
@@ -64,6 +103,7 @@ class Server {
 
   Router& router();  // add routes before start() or on the loop
   void on_response(ResponseObserver observer);
+  void on_connection_event(ConnectionObserver observer);
 
   // Loads the TLS files, binds and starts accepting; errors name the address or the file.
   Status start();

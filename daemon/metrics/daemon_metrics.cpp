@@ -100,6 +100,13 @@ constexpr FamilySpec kPollErrors{"etcd_defragd_poll_errors_total",
                                  "Polls that failed to get a full view of the cluster."};
 constexpr FamilySpec kWebhookRequests{"etcd_defragd_webhook_requests_total",
                                       "Webhook requests (Alertmanager, manual) by HTTP status."};
+constexpr FamilySpec kWebhookUnauthorized{
+    "etcd_defragd_webhook_unauthorized_total",
+    "401 answers of the token routes (webhook, manual) by reason: missing_token or wrong_token."};
+constexpr FamilySpec kHttpRejected{
+    "etcd_defragd_http_connections_rejected_total",
+    "HTTP connections refused, evicted or closed at a deadline to keep the listener available, by "
+    "reason."};
 constexpr FamilySpec kBuildInfo{"etcd_defragd_build_info", "Always 1; the label version is ours."};
 
 // The member label: its name, else its ID, else its endpoint, so a series always names it.
@@ -177,6 +184,8 @@ struct DaemonMetrics::Impl {
   Histogram& poll_duration;
   Counter& poll_errors;
   Family<Counter>& webhook_requests;
+  Family<Counter>& webhook_unauthorized;
+  Family<Counter>& http_rejected;
 
   // Per-member series alive now, so the next update can remove the ones it no longer sets.
   using SeriesKey = std::pair<Family<Gauge>*, Labels>;
@@ -208,7 +217,9 @@ DaemonMetrics::Impl::Impl(const std::string& version)
       disarms(family<Counter>(*registry, kDisarms).Add({})),
       poll_duration(family<Histogram>(*registry, kPollDuration).Add({}, kPollBuckets)),
       poll_errors(family<Counter>(*registry, kPollErrors).Add({})),
-      webhook_requests(family<Counter>(*registry, kWebhookRequests)) {
+      webhook_requests(family<Counter>(*registry, kWebhookRequests)),
+      webhook_unauthorized(family<Counter>(*registry, kWebhookUnauthorized)),
+      http_rejected(family<Counter>(*registry, kHttpRejected)) {
   family<Gauge>(*registry, kBuildInfo).Add({{"version", version}}).Set(1);
   start_from_zero();
 }
@@ -226,6 +237,14 @@ void DaemonMetrics::Impl::start_from_zero() {
   // The webhook's answers from zero too, so a single 401 shows in increase() (and alerts).
   for (const char* code : {"200", "202", "400", "401", "404", "405", "413", "431", "500"}) {
     webhook_requests.Add({{"code", code}});
+  }
+  for (const char* reason : {"missing_token", "wrong_token"}) {
+    webhook_unauthorized.Add({{"reason", reason}});
+  }
+  // http::connection_event_name's values; a slowloris shows in increase() from its first.
+  for (const char* reason : {"listener_full", "per_address_limit", "evicted_incomplete",
+                             "head_timeout", "request_timeout", "tls_handshake_timeout"}) {
+    http_rejected.Add({{"reason", reason}});
   }
 }
 
@@ -373,6 +392,16 @@ void DaemonMetrics::record_poll(std::chrono::duration<double> took, bool ok) {
 void DaemonMetrics::count_webhook(int status_code) {
   std::lock_guard lock(impl_->mutex);
   impl_->webhook_requests.Add({{"code", std::to_string(status_code)}}).Increment();
+}
+
+void DaemonMetrics::count_unauthorized(const std::string& reason) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->webhook_unauthorized.Add({{"reason", reason}}).Increment();
+}
+
+void DaemonMetrics::count_http_connection_rejected(const std::string& reason) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->http_rejected.Add({{"reason", reason}}).Increment();
 }
 
 std::string DaemonMetrics::serialize() const {

@@ -31,6 +31,8 @@ struct MemberVerdict {
 // - etcd_defragd_defrag_duration_seconds carries a `member` label, for per-member panels.
 // - etcd_defragd_member_known_defrag_bug{...,version,issue,fixed_in} = 1 per known defrag bug
 //   of the member's etcd release; etcd_defragd_version_change_in_progress{kind} = 0 or 1.
+// - etcd_defragd_webhook_unauthorized_total{reason} and
+//   etcd_defragd_http_connections_rejected_total{reason}: what the listener turned away.
 // Members are identified by endpoint: a member gone from the view (removed, or its endpoint
 // changed) loses all its series; a member that stops answering keeps its labels (its last
 // known name and ID) with healthy=0 and alarms, and loses its size series until it answers.
@@ -55,6 +57,11 @@ class DaemonMetrics {
   void set_lock_held(bool held);
   void record_poll(std::chrono::duration<double> took, bool ok);
   void count_webhook(int status_code);
+  // A 401 on the token routes (webhook, /v1/defrag) by reason: "missing_token", "wrong_token".
+  void count_unauthorized(const std::string& reason);
+  // A connection the HTTP listener refused, evicted or cut at a deadline, by reason (see
+  // http::connection_event_name; the known ones are exported from zero).
+  void count_http_connection_rejected(const std::string& reason);
 
   // Prometheus text exposition format 0.0.4.
   std::string serialize() const;

@@ -196,6 +196,14 @@ std::string Daemon::metrics_text() const { return metrics_.serialize(); }
 
 void Daemon::count_webhook(unsigned status) { metrics_.count_webhook(static_cast<int>(status)); }
 
+void Daemon::count_unauthorized(std::string_view reason) {
+  metrics_.count_unauthorized(std::string(reason));
+}
+
+void Daemon::count_http_connection_rejected(std::string_view reason) {
+  metrics_.count_http_connection_rejected(std::string(reason));
+}
+
 WebhookSettings Daemon::webhook() const {
   std::lock_guard l(cfg_mu_);
   return webhook_;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -54,6 +55,8 @@ class Daemon {
   std::string status_json() const;
   std::string metrics_text() const;
   void count_webhook(unsigned status);
+  void count_unauthorized(std::string_view reason);              // missing_token, wrong_token
+  void count_http_connection_rejected(std::string_view reason);  // http::connection_event_name
   WebhookSettings webhook() const;
   rule::Rule rule() const;
   DaemonLoop& loop() { return loop_; }

@@ -53,6 +53,11 @@ http::ServerOptions server_options(const config::HttpConfig& h) {
   o.port = h.listen.port;
   if (!h.cert.empty()) o.tls = http::TlsFiles{h.cert, h.key, h.client_ca};
   o.body_limit_bytes = h.body_limit_bytes;
+  o.max_connections = h.max_connections;
+  o.max_connections_per_address = h.max_connections_per_address;
+  o.request_head_timeout = h.request_head_timeout;
+  o.idle_timeout = h.idle_timeout;
+  o.tls_handshake_timeout = h.tls_handshake_timeout;
   return o;
 }
 
@@ -102,10 +107,17 @@ void add_routes(http::Server& server, Daemon& daemon, Wake& wake, Log& log) {
   server.on_response([&daemon](std::string_view, std::string_view path, unsigned status) {
     if (path.empty() || path == "/v1/alertmanager") daemon.count_webhook(status);
   });
+  // What the listener refused, evicted or cut at a deadline, and the 401s, by reason.
+  server.on_connection_event([&daemon](http::ConnectionEvent event, std::string_view) {
+    daemon.count_http_connection_rejected(http::connection_event_name(event));
+  });
   add_webhook_routes(
       server.router(),
       {[&daemon] { return daemon.webhook(); }, &daemon.loop(), [&wake] { wake.notify(); },
-       [&log](const std::string& line) { log.info(line); }, [&daemon] { return daemon.rule(); }});
+       [&log](const std::string& line) { log.info(line); }, [&daemon] { return daemon.rule(); },
+       [&daemon](http::BearerCheck why) {
+         daemon.count_unauthorized(http::bearer_check_name(why));
+       }});
   http::add_daemon_routes(server.router(), {[&daemon] { return daemon.metrics_text(); },
                                             [&daemon] { return daemon.health(); },
                                             [&daemon] { return daemon.status_json(); }});

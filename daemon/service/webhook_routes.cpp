@@ -2,7 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <memory>
+
 #include "http/bearer_auth.h"
+#include "http/log_limiter.h"
 
 namespace edd::service {
 
@@ -10,7 +13,17 @@ namespace json = boost::json;
 
 namespace {
 
-http::Response unauthorized() {
+// Handlers run on the event loop only, so the limiter needs no lock.
+using SharedLimiter = std::shared_ptr<http::LogRateLimiter>;
+
+http::Response unauthorized(const WebhookContext& ctx, http::LogRateLimiter& limiter,
+                            http::BearerCheck why, const http::Request& req) {
+  const std::string_view reason = http::bearer_check_name(why);
+  if (ctx.unauthorized) ctx.unauthorized(why);
+  if (const auto held_back = limiter.admit(reason)) {
+    ctx.say("webhook: 401 from " + req.remote_address + " on " + req.path + " (" +
+            std::string(reason) + ")" + http::held_back_note(*held_back));
+  }
   http::Response r = http::Response::json(401, R"({"error":"missing or wrong bearer token"})");
   r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
@@ -30,11 +43,11 @@ bool query_flag(const std::string& query, std::string_view name) {
   return false;
 }
 
-http::Response alertmanager(const WebhookContext& ctx, const http::Request& req) {
+http::Response alertmanager(const WebhookContext& ctx, http::LogRateLimiter& limiter,
+                            const http::Request& req) {
   const WebhookSettings s = ctx.settings();
-  if (!http::bearer_matches(req, s.token)) {
-    ctx.say("webhook: 401 from " + req.remote_address);
-    return unauthorized();
+  if (const auto check = http::check_bearer(req, s.token); check != http::BearerCheck::kAccepted) {
+    return unauthorized(ctx, limiter, check, req);
   }
   auto payload = http::parse_alertmanager_payload(req.body);
   if (!payload) {
@@ -61,9 +74,12 @@ http::Response alertmanager(const WebhookContext& ctx, const http::Request& req)
                {"accepted", true}, {"coalesced", coalesced}, {"matchingAlerts", matching}}));
 }
 
-http::Response manual(const WebhookContext& ctx, const http::Request& req) {
+http::Response manual(const WebhookContext& ctx, http::LogRateLimiter& limiter,
+                      const http::Request& req) {
   const WebhookSettings s = ctx.settings();
-  if (!http::bearer_matches(req, s.token)) return unauthorized();
+  if (const auto check = http::check_bearer(req, s.token); check != http::BearerCheck::kAccepted) {
+    return unauthorized(ctx, limiter, check, req);
+  }
   if (query_flag(req.query, "dry_run")) {
     const PollView view = ctx.loop->last_view();
     json::array plan;
@@ -93,10 +109,15 @@ http::Response manual(const WebhookContext& ctx, const http::Request& req) {
 
 void add_webhook_routes(http::Router& router, WebhookContext context) {
   if (context.settings().token.empty()) return;  // disabled: 404, never open
-  router.add("POST", "/v1/alertmanager",
-             [context](const http::Request& req) { return alertmanager(context, req); });
-  router.add("POST", "/v1/defrag",
-             [context](const http::Request& req) { return manual(context, req); });
+  static SystemClock system_clock;
+  const SharedLimiter limiter =
+      std::make_shared<http::LogRateLimiter>(context.clock ? *context.clock : system_clock);
+  router.add("POST", "/v1/alertmanager", [context, limiter](const http::Request& req) {
+    return alertmanager(context, *limiter, req);
+  });
+  router.add("POST", "/v1/defrag", [context, limiter](const http::Request& req) {
+    return manual(context, *limiter, req);
+  });
 }
 
 }  // namespace edd::service

@@ -7,7 +7,9 @@
 #include <functional>
 #include <string>
 
+#include "common/clock.h"
 #include "http/alertmanager_payload.h"
+#include "http/bearer_auth.h"
 #include "http/router.h"
 #include "service/daemon_loop.h"
 
@@ -25,6 +27,11 @@ struct WebhookContext {
   std::function<void()> wake_worker;
   std::function<void(const std::string&)> say;
   std::function<rule::Rule()> rule;  // for the dry-run plan
+  // Told of every 401 with its reason, for the counter; may be empty. 401s are logged at most
+  // once a minute per reason (with how many were held back): a token guesser must not flood
+  // the log. The log line names the client's address, never what it sent.
+  std::function<void(http::BearerCheck)> unauthorized;
+  Clock* clock = nullptr;  // for that rate limit; nullptr: the system clock
 };
 
 void add_webhook_routes(http::Router& router, WebhookContext context);

@@ -73,6 +73,7 @@ TEST_CASE("http survives 1000 random and mangled requests and keeps answering /m
   edd::http::ServerOptions o;
   o.header_limit_bytes = 1024;
   o.body_limit_bytes = 1024;
+  o.request_head_timeout = 2s;
   o.request_timeout = 2s;
   Harness h(o);
   std::mt19937 rng(20240611);

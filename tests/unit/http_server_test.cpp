@@ -235,7 +235,7 @@ TEST_CASE("http answers Expect: 100-continue before reading the body") {
 
 TEST_CASE("http closes a client that sends half a header and stalls, serving others meanwhile") {
   ServerOptions o;
-  o.request_timeout = 300ms;
+  o.request_head_timeout = 300ms;
   Harness h(o);
   std::vector<std::string> events;
   std::optional<Client::Drained> slow;
@@ -265,9 +265,9 @@ TEST_CASE("http closes a client that sends half a header and stalls, serving oth
   CHECK(elapsed < 5s);
 }
 
-TEST_CASE("http closes an idle kept-alive connection after the request timeout") {
+TEST_CASE("http closes an idle kept-alive connection after the idle timeout") {
   ServerOptions o;
-  o.request_timeout = 200ms;
+  o.idle_timeout = 200ms;
   Harness h(o);
   const auto drained =
       h.run([](asio::io_context& io, std::uint16_t port) -> asio::awaitable<Client::Drained> {

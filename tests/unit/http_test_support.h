@@ -81,9 +81,17 @@ class Client {
  public:
   explicit Client(asio::io_context& io) : stream_(io) {}
 
-  asio::awaitable<bool> connect(std::uint16_t port, std::string host = "127.0.0.1") {
+  // From `source` when given (another loopback address: another client as the server sees it).
+  asio::awaitable<bool> connect(std::uint16_t port, std::string host = "127.0.0.1",
+                                std::string source = {}) {
     beast::error_code ec;
     stream_.expires_after(5s);
+    if (!source.empty()) {
+      const auto from = asio::ip::make_address(source);
+      stream_.socket().open(from.is_v6() ? tcp::v6() : tcp::v4(), ec);
+      if (!ec) stream_.socket().bind(tcp::endpoint(from, 0), ec);
+      if (ec) co_return false;
+    }
     co_await stream_.async_connect(tcp::endpoint(asio::ip::make_address(host), port), redirect(ec));
     co_return !ec;
   }

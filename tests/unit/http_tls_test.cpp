@@ -160,3 +160,48 @@ TEST_CASE("http TLS start fails naming an unreadable or mismatched file") {
     CHECK(r.error().message.find("missing-ca.crt") != std::string::npos);
   }
 }
+
+TEST_CASE("http a TLS client that never finishes its handshake is cut at the deadline, counted") {
+  auto o = tls_options(false);
+  o.tls_handshake_timeout = 300ms;
+  Harness h(o);
+  std::vector<std::string> events;
+  h.server().on_connection_event([&events](edd::http::ConnectionEvent e, std::string_view a) {
+    events.push_back(std::string(edd::http::connection_event_name(e)) + " " + std::string(a));
+  });
+  const auto started = std::chrono::steady_clock::now();
+  const auto drained =
+      h.run([](asio::io_context& io, std::uint16_t port) -> asio::awaitable<Client::Drained> {
+        Client c(io);
+        co_await c.connect(port);
+        co_await c.write_raw(std::string("\x16\x03\x01\x00\xf1\x01", 6));  // half a ClientHello
+        co_return co_await c.read_until_closed(5s);
+      }(h.io(), h.port()));
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  CHECK(drained.closed_by_server);
+  CHECK(elapsed >= 250ms);
+  CHECK(elapsed < 3s);
+  CHECK(events == std::vector<std::string>{"tls_handshake_timeout 127.0.0.1"});
+  auto ctx = client_context();
+  CHECK(h.run(tls_get(h.io(), ctx, h.port(), "/metrics")).status == 200);
+}
+
+TEST_CASE("http pending TLS handshakes make room for a client that completes one") {
+  auto o = tls_options(false);
+  o.max_connections_per_address = 3;
+  Harness h(o);
+  std::size_t evicted = 0;
+  h.server().on_connection_event([&evicted](edd::http::ConnectionEvent e, std::string_view) {
+    if (e == edd::http::ConnectionEvent::kEvictedIncomplete) ++evicted;
+  });
+  std::vector<std::unique_ptr<Client>> stalled;
+  for (int i = 0; i < 3; ++i) {
+    stalled.push_back(std::make_unique<Client>(h.io()));
+    REQUIRE(h.run(stalled.back()->connect(h.port())));
+  }
+  h.run_until([&] { return h.server().connection_count() == 3; });
+  auto ctx = client_context();
+  CHECK(h.run(tls_get(h.io(), ctx, h.port(), "/metrics")).status == 200);
+  CHECK(evicted == 1);
+  CHECK(h.run(stalled.front()->read_until_closed(3s)).closed_by_server);
+}

@@ -401,3 +401,30 @@ TEST_CASE("metrics name each member's known defrag bugs and a version change in 
   CHECK(value_of(text, series("etcd_defragd_version_change_in_progress", {{"kind", "upgrade"}})) ==
         1);
 }
+
+TEST_CASE("metrics count the listener's refusals and the 401s by reason, each from zero") {
+  DaemonMetrics m("0.1.0");
+  const auto before = m.serialize();
+  for (const char* reason : {"listener_full", "per_address_limit", "evicted_incomplete",
+                             "head_timeout", "request_timeout", "tls_handshake_timeout"}) {
+    INFO(reason);
+    CHECK(value_of(before, series("etcd_defragd_http_connections_rejected_total",
+                                  {{"reason", reason}})) == 0.0);
+  }
+  for (const char* reason : {"missing_token", "wrong_token"}) {
+    CHECK(value_of(before,
+                   series("etcd_defragd_webhook_unauthorized_total", {{"reason", reason}})) == 0.0);
+  }
+  for (int i = 0; i < 3; ++i) m.count_http_connection_rejected("evicted_incomplete");
+  m.count_http_connection_rejected("head_timeout");
+  m.count_unauthorized("wrong_token");
+  const auto after = m.serialize();
+  CHECK(value_of(after, series("etcd_defragd_http_connections_rejected_total",
+                               {{"reason", "evicted_incomplete"}})) == 3.0);
+  CHECK(value_of(after, series("etcd_defragd_http_connections_rejected_total",
+                               {{"reason", "head_timeout"}})) == 1.0);
+  CHECK(value_of(after, series("etcd_defragd_webhook_unauthorized_total",
+                               {{"reason", "wrong_token"}})) == 1.0);
+  CHECK(value_of(after, series("etcd_defragd_webhook_unauthorized_total",
+                               {{"reason", "missing_token"}})) == 0.0);
+}

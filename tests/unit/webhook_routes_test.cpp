@@ -2,6 +2,8 @@
 // check they stand on.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "fake_cluster.h"
 #include "fake_lock_client.h"
 #include "http/alertmanager_payload.h"
@@ -59,6 +61,10 @@ struct Fixture {
     ctx.wake_worker = [this] { ++wakes; };
     ctx.say = [this](const std::string& line) { said.push_back(line); };
     ctx.rule = [] { return rule::Rule(); };
+    ctx.unauthorized = [this](http::BearerCheck why) {
+      refusals.emplace_back(http::bearer_check_name(why));
+    };
+    ctx.clock = &clock;
     service::add_webhook_routes(router, ctx);
   }
   http::Response send(const http::Request& r) { return router.dispatch(r, {}); }
@@ -78,6 +84,7 @@ struct Fixture {
   http::Router router;
   int wakes = 0;
   std::vector<std::string> said;
+  std::vector<std::string> refusals;
 };
 
 }  // namespace
@@ -139,6 +146,43 @@ TEST_CASE("webhook bearer: only the exact token passes, the scheme in any case")
   CHECK_FALSE(http::bearer_matches(r, kToken));
   r.headers = {{"Authorization", "Bearer "}};
   CHECK_FALSE(http::bearer_matches(r, ""));
+}
+
+TEST_CASE("webhook bearer: a missing token is told apart from a wrong one") {
+  http::Request r;
+  CHECK(http::check_bearer(r, kToken) == http::BearerCheck::kMissing);
+  r.headers = {{"Authorization", "Basic " + kToken}};
+  CHECK(http::check_bearer(r, kToken) == http::BearerCheck::kMissing);
+  r.headers = {{"Authorization", "Bearer   "}};
+  CHECK(http::check_bearer(r, kToken) == http::BearerCheck::kMissing);
+  r.headers = {{"Authorization", "Bearer nope"}};
+  CHECK(http::check_bearer(r, kToken) == http::BearerCheck::kWrong);
+  r.headers = {{"authorization", "bearer " + kToken}};
+  CHECK(http::check_bearer(r, kToken) == http::BearerCheck::kAccepted);
+  CHECK(http::bearer_check_name(http::BearerCheck::kMissing) == "missing_token");
+  CHECK(http::bearer_check_name(http::BearerCheck::kWrong) == "wrong_token");
+}
+
+TEST_CASE("webhook routes: repeated 401s are counted by reason and logged once a minute") {
+  Fixture f;
+  f.routes(kToken);
+  for (int i = 0; i < 50; ++i) {
+    CHECK(f.send(post("/v1/alertmanager", payload("firing", kMatching), "guess")).status == 401);
+    CHECK(f.send(post("/v1/defrag", "", "")).status == 401);
+  }
+  CHECK(std::count(f.refusals.begin(), f.refusals.end(), "wrong_token") == 50);
+  CHECK(std::count(f.refusals.begin(), f.refusals.end(), "missing_token") == 50);
+  // One line per reason, naming the client and the route, never what it sent.
+  REQUIRE(f.said.size() == 2);
+  CHECK_THAT(f.said[0], Catch::StartsWith("webhook: 401 from ") &&
+                            Catch::Contains("/v1/alertmanager (wrong_token)"));
+  CHECK_THAT(f.said[1], Catch::Contains("/v1/defrag (missing_token)"));
+  f.clock.advance(std::chrono::minutes(1));
+  CHECK(f.send(post("/v1/alertmanager", payload("firing", kMatching), "guess")).status == 401);
+  REQUIRE(f.said.size() == 3);
+  CHECK_THAT(f.said[2], Catch::Contains("(wrong_token) (49 more since the last such line)"));
+  for (const auto& line : f.said) CHECK_THAT(line, !Catch::Contains("guess"));
+  CHECK_FALSE(f.loop->run_pending());
 }
 
 TEST_CASE("webhook routes: without a token file the routes do not exist") {
