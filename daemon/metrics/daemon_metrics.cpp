@@ -24,8 +24,8 @@ using prometheus::Gauge;
 using prometheus::Histogram;
 using prometheus::Labels;
 
-constexpr RunTrigger kTriggers[] = {RunTrigger::kRule, RunTrigger::kAlertmanager,
-                                    RunTrigger::kManual};
+constexpr policy::Trigger kTriggers[] = {policy::Trigger::kRule, policy::Trigger::kWebhook,
+                                         policy::Trigger::kManual};
 constexpr defrag::Outcome kOutcomes[] = {defrag::Outcome::kSuccess, defrag::Outcome::kFailed,
                                          defrag::Outcome::kAborted, defrag::Outcome::kDryRun};
 // Always exported per member (0 or 1) so alerts compare values instead of testing absence;
@@ -118,16 +118,17 @@ std::string member_label(const std::string& name, std::uint64_t id, const std::s
 
 }  // namespace
 
-std::string trigger_name(RunTrigger trigger) {
+std::string trigger_label(policy::Trigger trigger) {
   switch (trigger) {
-    case RunTrigger::kRule:
-      return "rule";
-    case RunTrigger::kAlertmanager:
+    case policy::Trigger::kWebhook:
       return "alertmanager";
-    case RunTrigger::kManual:
+    case policy::Trigger::kManual:
+      return "manual";
+    case policy::Trigger::kRule:
+    case policy::Trigger::kNoSpace:
       break;
   }
-  return "manual";
+  return "rule";
 }
 
 struct DaemonMetrics::Impl {
@@ -228,7 +229,7 @@ void DaemonMetrics::Impl::start_from_zero() {
   // Every trigger x outcome from zero, so rate() and increase() see the first run.
   for (auto t : kTriggers) {
     for (auto o : kOutcomes) {
-      runs.Add({{"trigger", trigger_name(t)}, {"result", defrag::outcome_name(o)}});
+      runs.Add({{"trigger", trigger_label(t)}, {"result", defrag::outcome_name(o)}});
     }
   }
   for (auto kind : {defrag::VersionChange::kUpgrade, defrag::VersionChange::kDowngrade}) {
@@ -358,11 +359,12 @@ void DaemonMetrics::update_members(const std::vector<etcd::MemberSnapshot>& memb
   m.identity = std::move(identity);
 }
 
-void DaemonMetrics::record_run(RunTrigger trigger, const defrag::RunReport& report,
+void DaemonMetrics::record_run(policy::Trigger trigger, const defrag::RunReport& report,
                                std::chrono::system_clock::time_point finished_at) {
   std::lock_guard lock(impl_->mutex);
   auto& m = *impl_;
-  m.runs.Add({{"trigger", trigger_name(trigger)}, {"result", defrag::outcome_name(report.outcome)}})
+  m.runs
+      .Add({{"trigger", trigger_label(trigger)}, {"result", defrag::outcome_name(report.outcome)}})
       .Increment();
   for (const auto& r : report.members) {
     const auto member = member_label(r.name, r.member_id, r.endpoint);

@@ -12,12 +12,13 @@
 
 #include "defrag/report.h"
 #include "etcd/member_snapshot.h"
+#include "policy/trigger.h"
 
 namespace edd::metrics {
 
-// What started a run: the label `trigger` of etcd_defragd_runs_total.
-enum class RunTrigger { kRule, kAlertmanager, kManual };
-std::string trigger_name(RunTrigger trigger);  // "rule", "alertmanager", "manual"
+// The label `trigger` of etcd_defragd_runs_total: "rule" (NOSPACE included: the dashboards and
+// alerts know three values), "alertmanager" or "manual".
+std::string trigger_label(policy::Trigger trigger);
 
 // What the daemon concluded about one member in a poll, beside its snapshot.
 struct MemberVerdict {
@@ -51,7 +52,7 @@ class DaemonMetrics {
 
   // Counts the run by trigger and outcome, each member's result, its defrag time, the bytes
   // reclaimed and the alarms disarmed; `finished_at` becomes last_run_timestamp_seconds.
-  void record_run(RunTrigger trigger, const defrag::RunReport& report,
+  void record_run(policy::Trigger trigger, const defrag::RunReport& report,
                   std::chrono::system_clock::time_point finished_at);
 
   void set_lock_held(bool held);

@@ -1,5 +1,7 @@
 #include "policy/run_policy.h"
 
+#include "policy/trigger.h"
+
 namespace edd::policy {
 
 std::string_view to_string(MoveLeader m) {
@@ -12,6 +14,20 @@ std::string_view to_string(MoveLeader m) {
       return "auto";
   }
   return "auto";
+}
+
+std::string trigger_name(Trigger t) {
+  switch (t) {
+    case Trigger::kRule:
+      return "rule";
+    case Trigger::kWebhook:
+      return "webhook";
+    case Trigger::kManual:
+      return "manual";
+    case Trigger::kNoSpace:
+      break;
+  }
+  return "nospace";
 }
 
 }  // namespace edd::policy

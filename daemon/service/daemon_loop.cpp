@@ -8,20 +8,6 @@
 
 namespace edd::service {
 
-std::string trigger_name(Trigger t) {
-  switch (t) {
-    case Trigger::kRule:
-      return "rule";
-    case Trigger::kWebhook:
-      return "webhook";
-    case Trigger::kManual:
-      return "manual";
-    case Trigger::kNoSpace:
-      break;
-  }
-  return "nospace";
-}
-
 std::string decision_name(Decision d) {
   switch (d) {
     case Decision::kIdle:

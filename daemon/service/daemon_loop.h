@@ -22,13 +22,14 @@
 #include "etcd/cluster_client.h"
 #include "etcd/lock_client.h"
 #include "etcd/member_snapshot.h"
+#include "policy/trigger.h"
 #include "rule/rule.h"
 #include "service/last_run.h"
 
 namespace edd::service {
 
-enum class Trigger { kRule, kWebhook, kManual, kNoSpace };
-std::string trigger_name(Trigger t);
+using policy::Trigger;
+using policy::trigger_name;
 
 struct LoopSettings {
   std::vector<std::string> seeds;

@@ -5,19 +5,6 @@
 
 namespace edd::service {
 
-metrics::RunTrigger metrics_trigger(Trigger t) {
-  switch (t) {
-    case Trigger::kWebhook:
-      return metrics::RunTrigger::kAlertmanager;
-    case Trigger::kManual:
-      return metrics::RunTrigger::kManual;
-    case Trigger::kRule:
-    case Trigger::kNoSpace:
-      break;
-  }
-  return metrics::RunTrigger::kRule;
-}
-
 Observer::Observer(metrics::DaemonMetrics& metrics, Log& log, Clock& clock)
     : metrics_(metrics), log_(log), clock_(clock) {}
 
@@ -50,7 +37,7 @@ void Observer::on_poll(const PollView& view, std::chrono::nanoseconds took) {
 }
 
 void Observer::on_run(Trigger trigger, const defrag::RunReport& report) {
-  metrics_.record_run(metrics_trigger(trigger), report, clock_.wall_now());
+  metrics_.record_run(trigger, report, clock_.wall_now());
   log_.info("run finished (" + trigger_name(trigger) +
             "): " + defrag::outcome_name(report.outcome) + ", reclaimed " +
             std::to_string(report.reclaimed_bytes()) + " bytes" +

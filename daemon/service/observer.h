@@ -44,6 +44,4 @@ class Observer final : public LoopObserver {
   std::set<std::string> warned_;                // guarded by mu_: said once each
 };
 
-metrics::RunTrigger metrics_trigger(Trigger t);
-
 }  // namespace edd::service

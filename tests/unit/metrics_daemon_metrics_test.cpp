@@ -11,7 +11,7 @@
 
 using edd::metrics::DaemonMetrics;
 using edd::metrics::MemberVerdict;
-using edd::metrics::RunTrigger;
+using edd::policy::Trigger;
 namespace etcd = edd::etcd;
 namespace defrag = edd::defrag;
 
@@ -111,7 +111,7 @@ TEST_CASE("metrics export every family of the contract with HELP and TYPE") {
   defrag::RunReport run;
   run.members = {report_member("m1", defrag::MemberResult::kDefragmented, 1000, 400,
                                std::chrono::milliseconds(250))};
-  m.record_run(RunTrigger::kRule, run, std::chrono::system_clock::now());
+  m.record_run(Trigger::kRule, run, std::chrono::system_clock::now());
   m.record_poll(std::chrono::milliseconds(20), true);
   m.count_webhook(202);
   const auto text = m.serialize();
@@ -289,8 +289,8 @@ TEST_CASE("metrics record_run counts the run, each member, the time, the bytes a
   };
   run.disarmed = {{0xa1, etcd::AlarmType::kNoSpace}, {0xa2, etcd::AlarmType::kNoSpace}};
   const auto finished = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
-  m.record_run(RunTrigger::kAlertmanager, run, finished);
-  m.record_run(RunTrigger::kAlertmanager, run, finished + std::chrono::seconds(60));
+  m.record_run(Trigger::kWebhook, run, finished);
+  m.record_run(Trigger::kWebhook, run, finished + std::chrono::seconds(60));
   const auto text = m.serialize();
 
   CHECK(value_of(text, series("etcd_defragd_runs_total",
@@ -327,7 +327,7 @@ TEST_CASE("metrics name a report member without a name by its hex ID") {
   auto r = report_member("", defrag::MemberResult::kSkipped, 10, 10, {});
   r.member_id = 0xbeef;
   run.members = {r};
-  m.record_run(RunTrigger::kManual, run, std::chrono::system_clock::time_point{});
+  m.record_run(Trigger::kManual, run, std::chrono::system_clock::time_point{});
   CHECK(value_of(m.serialize(), series("etcd_defragd_member_defrags_total",
                                        {{"member", "beef"}, {"result", "skipped"}})) == 1.0);
 }
