@@ -335,45 +335,54 @@ class Loader : TomlReader {
     if (auto p = file(t, S, "key", FileKind::kPrivateKey)) h.key = *p;
     if (auto p = file(t, S, "client_ca", FileKind::kPublic)) h.client_ca = *p;
     if (auto p = file(t, S, "webhook_token_file", FileKind::kSecret)) h.webhook_token_file = *p;
-    if (const toml::node* n = lookup(t, S, "webhook_matchers")) {
-      const std::string key = path(S, "webhook_matchers");
-      if (const auto* a = n->as_array()) {
-        std::vector<std::pair<std::string, std::string>> matchers;
-        for (std::size_t i = 0; i < a->size(); ++i) {
-          const toml::node& item = *a->get(i);
-          const std::string item_key = key + "[" + std::to_string(i) + "]";
-          auto m = string_at(item, item_key, "a string such as \"remediation=etcd-defrag\"");
-          if (!m) continue;
-          const auto eq = m->find('=');
-          if (eq == std::string::npos || eq == 0 || m->size() > kMaxValueBytes) {
-            error(position(item.source()), item_key,
-                  "expected label=value, such as \"remediation=etcd-defrag\"");
-            continue;
-          }
-          matchers.emplace_back(m->substr(0, eq), m->substr(eq + 1));
-        }
-        h.webhook_matchers = std::move(matchers);
-      } else {
-        wrong_type(*n, key, "an array of strings such as [\"remediation=etcd-defrag\"]");
-      }
-    }
+    read_webhook_matchers(t);
     if (auto b = boolean(t, S, "webhook_bypasses_rule")) h.webhook_bypasses_rule = *b;
-    if (const toml::node* n = lookup(t, S, "body_limit_bytes")) {
-      const std::string key = path(S, "body_limit_bytes");
-      if (const auto* v = n->as_integer(); v == nullptr) {
-        wrong_type(*n, key, "an integer number of bytes");
-      } else if (v->get() < 1024 || v->get() > 64LL * 1024 * 1024) {
-        error(position(n->source()), key, "must be between 1024 and 67108864 bytes");
-      } else {
-        h.body_limit_bytes = static_cast<std::size_t>(v->get());
-      }
-    }
+    read_body_limit(t);
     read_http_limits(t);
     pair_required(S, "cert", h.cert, "key", h.key, "TLS needs both");
     if (!h.client_ca.empty() && (h.cert.empty() || h.key.empty()) && ok(path(S, "cert")) &&
         ok(path(S, "key"))) {
       error(where(path(S, "client_ca")), path(S, "client_ca"),
             "needs http.cert and http.key (client certificates are checked only over TLS)");
+    }
+  }
+
+  void read_webhook_matchers(const toml::table* t) {
+    const toml::node* n = lookup(t, "http", "webhook_matchers");
+    if (n == nullptr) return;
+    const std::string key = "http.webhook_matchers";
+    const auto* a = n->as_array();
+    if (a == nullptr) {
+      wrong_type(*n, key, "an array of strings such as [\"remediation=etcd-defrag\"]");
+      return;
+    }
+    std::vector<std::pair<std::string, std::string>> matchers;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const toml::node& item = *a->get(i);
+      const std::string item_key = key + "[" + std::to_string(i) + "]";
+      auto m = string_at(item, item_key, "a string such as \"remediation=etcd-defrag\"");
+      if (!m) continue;
+      const auto eq = m->find('=');
+      if (eq == std::string::npos || eq == 0 || m->size() > kMaxValueBytes) {
+        error(position(item.source()), item_key,
+              "expected label=value, such as \"remediation=etcd-defrag\"");
+        continue;
+      }
+      matchers.emplace_back(m->substr(0, eq), m->substr(eq + 1));
+    }
+    config_.http.webhook_matchers = std::move(matchers);
+  }
+
+  void read_body_limit(const toml::table* t) {
+    const toml::node* n = lookup(t, "http", "body_limit_bytes");
+    if (n == nullptr) return;
+    const std::string key = "http.body_limit_bytes";
+    if (const auto* v = n->as_integer(); v == nullptr) {
+      wrong_type(*n, key, "an integer number of bytes");
+    } else if (v->get() < 1024 || v->get() > 64LL * 1024 * 1024) {
+      error(position(n->source()), key, "must be between 1024 and 67108864 bytes");
+    } else {
+      config_.http.body_limit_bytes = static_cast<std::size_t>(v->get());
     }
   }
 

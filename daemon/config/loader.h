@@ -14,7 +14,7 @@
 namespace edd::config {
 
 // Config files are a few KiB; anything larger is refused before parsing.
-inline constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{1024} * 1024;
 
 struct LoadResult {
   std::optional<Config> config;  // set exactly when errors is empty

@@ -38,8 +38,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: an ephemeral port, see Server::port()
   std::optional<TlsFiles> tls;
-  std::size_t header_limit_bytes = 16 * 1024;  // beyond: 431
-  std::size_t body_limit_bytes = 1024 * 1024;  // beyond: 413
+  std::size_t header_limit_bytes = std::size_t{16} * 1024;  // beyond: 431
+  std::size_t body_limit_bytes = std::size_t{1024} * 1024;  // beyond: 413
   // A client that holds connections open without finishing a request (a slowloris) must not
   // lock out Prometheus or Alertmanager. The defaults need no tuning: Prometheus, Alertmanager
   // and a few probes hold a handful of connections each.
@@ -97,7 +97,7 @@ using ResponseObserver =
 class Server {
  public:
   Server(boost::asio::io_context& io, ServerOptions options, LogSink log = {});
-  ~Server();  // stop()
+  ~Server();  // stop(); never throws
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 

@@ -65,10 +65,10 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const config::Config& cfg, World 
   auto wiring = wire(cfg, world);
   if (!wiring) return wiring.error();
   for (const auto& w : wiring->warnings) log.warn(w);
-  return std::unique_ptr<Daemon>(new Daemon(cfg, std::move(world), log, std::move(*wiring)));
+  return std::unique_ptr<Daemon>(new Daemon(cfg, std::move(world), log, *wiring));
 }
 
-Daemon::Daemon(const config::Config& cfg, World world, Log& log, Wiring wiring)
+Daemon::Daemon(const config::Config& cfg, World world, Log& log, const Wiring& wiring)
     : world_(std::move(world)),
       log_(log),
       cfg_(cfg),

@@ -65,7 +65,7 @@ class Daemon {
   void set_listening(std::string where);  // for the ready line
 
  private:
-  Daemon(const config::Config& cfg, World world, Log& log, Wiring wiring);
+  Daemon(const config::Config& cfg, World world, Log& log, const Wiring& wiring);
   LoopHooks hooks();
   WebhookSettings webhook_settings(const config::HttpConfig& http);
   void log_step(const StepResult& r);

@@ -182,7 +182,7 @@ void reload(Daemon& daemon, Log& log, const std::string& config_path) {
 }
 
 void on_signals(asio::signal_set& signals, Daemon& daemon, Log& log, const std::string& path,
-                std::function<void()> shut_down) {
+                const std::function<void()>& shut_down) {
   signals.async_wait(
       [&signals, &daemon, &log, path, shut_down](const boost::system::error_code& ec, int sig) {
         if (ec) return;

@@ -107,7 +107,7 @@ http::Response manual(const WebhookContext& ctx, http::LogRateLimiter& limiter,
 
 }  // namespace
 
-void add_webhook_routes(http::Router& router, WebhookContext context) {
+void add_webhook_routes(http::Router& router, const WebhookContext& context) {
   if (context.settings().token.empty()) return;  // disabled: 404, never open
   static SystemClock system_clock;
   const SharedLimiter limiter =

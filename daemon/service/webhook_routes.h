@@ -34,6 +34,6 @@ struct WebhookContext {
   Clock* clock = nullptr;  // for that rate limit; nullptr: the system clock
 };
 
-void add_webhook_routes(http::Router& router, WebhookContext context);
+void add_webhook_routes(http::Router& router, const WebhookContext& context);
 
 }  // namespace edd::service
