@@ -29,6 +29,7 @@
 #include "support/cluster_checks.h"
 #include "support/daemon_process.h"
 #include "support/files.h"
+#include "support/loopback.h"
 
 using namespace edd::test;
 using namespace std::chrono_literals;
@@ -65,33 +66,6 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
   if (!out.flush()) throw std::runtime_error("cannot write " + path);
-}
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  if (fd >= 0) ::close(fd);
-  if (!ok) throw std::runtime_error("cannot bind a loopback port");
-  return ntohs(addr.sin_port);
-}
-
-std::string random_token() {
-  std::ifstream in("/dev/urandom", std::ios::binary);
-  unsigned char bytes[24];
-  in.read(reinterpret_cast<char*>(bytes), sizeof bytes);
-  std::string hex_text;
-  for (unsigned char b : bytes) {
-    char two[3];
-    std::snprintf(two, sizeof two, "%02x", b);
-    hex_text += two;
-  }
-  remember_secret(hex_text);
-  return hex_text;
 }
 
 // One daemon as a client sees it: where, and with which CA when it speaks HTTPS.
@@ -138,7 +112,7 @@ class Prometheus {
     }
     write_text(dir + "/prometheus.yml", y.str());
     log_ = dir + "/prometheus.log";
-    port_ = free_port();
+    port_ = free_loopback_port();
     pid_ = spawn_process({"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
                           "--storage.tsdb.path=" + dir + "/tsdb",
                           "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
@@ -272,7 +246,7 @@ TEST_CASE(
     "poll or run, memory stays bounded and the evictions are counted",
     "[e2e]") {
   auto cluster = EtcdCluster::start(cluster_options());
-  const std::string token = random_token();
+  const std::string token = new_secret_token();
   const std::string token_file = cluster->dir() + "/webhook.token";
   write_text(token_file, token + "\n");
   std::filesystem::permissions(

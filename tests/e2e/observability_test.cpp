@@ -27,6 +27,7 @@
 #include "support/cluster_checks.h"
 #include "support/daemon_process.h"
 #include "support/files.h"
+#include "support/loopback.h"
 
 using namespace edd::test;
 using namespace std::chrono_literals;
@@ -52,37 +53,6 @@ void write_text(const std::string& path, const std::string& text) {
 
 std::string tail(const std::string& text, std::size_t bytes = 4000) {
   return text.size() <= bytes ? text : text.substr(text.size() - bytes);
-}
-
-// A loopback port nobody listens on right now (the server started on it may still lose a race;
-// Server retries with another one).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  ::close(fd);
-  if (!ok) throw std::runtime_error("cannot bind a loopback port");
-  return ntohs(addr.sin_port);
-}
-
-std::string random_token() {
-  std::ifstream in("/dev/urandom", std::ios::binary);
-  unsigned char bytes[24];
-  in.read(reinterpret_cast<char*>(bytes), sizeof bytes);
-  if (!in) throw std::runtime_error("cannot read /dev/urandom");
-  std::string hex_text;
-  for (unsigned char b : bytes) {
-    char two[3];
-    std::snprintf(two, sizeof two, "%02x", b);
-    hex_text += two;
-  }
-  remember_secret(hex_text);
-  return hex_text;
 }
 
 // A secret file the way the daemon's loader wants it: one line, mode 0600.
@@ -115,7 +85,7 @@ class Server {
   Server(std::string name, std::string log, const MakeArgv& make_argv)
       : name_(std::move(name)), log_(std::move(log)) {
     for (int attempt = 0; attempt < 3; ++attempt) {
-      port_ = free_port();
+      port_ = free_loopback_port();
       pid_ = spawn_process(make_argv("127.0.0.1:" + std::to_string(port_)), log_);
       if (wait_ready()) return;
       stop();
@@ -539,10 +509,10 @@ struct QuotaSetup {
 
   explicit QuotaSetup(bool right_token) {
     cluster = EtcdCluster::start(cluster_options(kQuota));
-    token = random_token();
+    token = new_secret_token();
     token_file = write_secret(cluster->dir() + "/webhook.token", token);
-    am_token_file =
-        write_secret(cluster->dir() + "/alertmanager.token", right_token ? token : random_token());
+    am_token_file = write_secret(cluster->dir() + "/alertmanager.token",
+                                 right_token ? token : new_secret_token());
     DaemonSettings s;
     s.rule = "dbQuotaUsage > 2";  // never: only the webhook may start a run
     s.http_extra = "webhook_token_file = \"" + token_file + "\"";
@@ -579,7 +549,7 @@ std::string server_logs(const QuotaSetup& setup) {
 TEST_CASE("e2e: Prometheus scrapes three daemons and every dashboard panel query returns data",
           "[e2e]") {
   auto cluster = EtcdCluster::start(cluster_options());
-  const std::string token = random_token();
+  const std::string token = new_secret_token();
   const std::string token_file = write_secret(cluster->dir() + "/webhook.token", token);
   DaemonSettings s;
   s.min_interval = "0s";  // a second run right after the first, so every counter has moved

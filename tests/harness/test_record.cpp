@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -74,6 +76,21 @@ void remember_logs(const fs::path& dir) {
     std::error_code ignored;
     fs::copy_file(it->path(), into / name, ignored);
   }
+}
+
+std::string new_secret_token() {
+  std::ifstream in("/dev/urandom", std::ios::binary);
+  unsigned char bytes[24];
+  in.read(reinterpret_cast<char*>(bytes), sizeof bytes);
+  if (!in) throw std::runtime_error("cannot read /dev/urandom");
+  std::string hex_text;
+  for (unsigned char b : bytes) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", b);
+    hex_text += two;
+  }
+  remember_secret(hex_text);
+  return hex_text;
 }
 
 }  // namespace edd::test

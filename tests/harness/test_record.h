@@ -7,12 +7,16 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace edd::test {
 
 // A secret no output may contain (nothing is recorded for an empty one).
 void remember_secret(std::string_view secret);
+
+// A new random secret (48 hex digits from /dev/urandom), already remembered: a webhook token.
+std::string new_secret_token();
 
 // A private key's secret part: its first base64 line.
 void remember_key_file(const std::filesystem::path& pem_file);
