@@ -1,7 +1,7 @@
-// Every series of the metrics contract (dashboards/README.md), in one prometheus-cpp registry, fed
-// with our own structs (member snapshots, run reports) and serialized as Prometheus text for GET
-// /metrics. Thread-safe: the poll thread updates while the HTTP thread serializes; every method
-// locks.
+// Every series the dashboards and alerts rely on (the contract the metrics unit test lists), in
+// one prometheus-cpp registry, fed with our own structs (member snapshots, run reports) and
+// serialized as Prometheus text for GET /metrics. Thread-safe: the poll thread updates while the
+// HTTP thread serializes; every method locks.
 #pragma once
 
 #include <chrono>

@@ -100,6 +100,8 @@ const std::vector<std::string> kContractFamilies = {
     "etcd_defragd_poll_duration_seconds",
     "etcd_defragd_poll_errors_total",
     "etcd_defragd_webhook_requests_total",
+    "etcd_defragd_webhook_unauthorized_total",
+    "etcd_defragd_http_connections_rejected_total",
     "etcd_defragd_build_info",
 };
 
