@@ -164,7 +164,7 @@ TEST_CASE("coord: same hostname and local endpoint on another host is not a pred
   CHECK_FALSE(*me.owns(kEndpoints));
 }
 
-TEST_CASE("coord: a predecessor queued behind another host is revoked; that host still owns") {
+TEST_CASE("coord: a predecessor queued behind another host is revoked, and that host still owns") {
   FakeLockClient etcd;
   LeaseLock b(etcd, reclaiming(kHostB));
   REQUIRE(b.campaign(kEndpoints));
@@ -209,7 +209,8 @@ TEST_CASE("coord: only a process's first campaign revokes, so two twins cannot f
   CHECK(*second.owns(kEndpoints));
 }
 
-TEST_CASE("coord: under NOSPACE the predecessor's lease is still revoked; nobody holds the lock") {
+TEST_CASE(
+    "coord: under NOSPACE the predecessor's lease is still revoked, and nobody holds the lock") {
   // LeaseRevoke works under NOSPACE; LeaseGrant does not. With the stale key gone the
   // no-write fallback actor can act at once instead of after the TTL.
   FakeLockClient etcd;

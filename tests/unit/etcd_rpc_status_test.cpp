@@ -20,7 +20,7 @@ TEST_CASE("etcd's compacted and future revisions become their own codes") {
         ErrorCode::kInternal);
 }
 
-TEST_CASE("a lease etcd no longer knows is kLeaseNotFound; another NotFound stays kNotFound") {
+TEST_CASE("a lease etcd no longer knows is kLeaseNotFound, another NotFound stays kNotFound") {
   CHECK(error_code_for(RpcCode::kNotFound, "etcdserver: requested lease not found") ==
         ErrorCode::kLeaseNotFound);
   CHECK(error_code_for(RpcCode::kNotFound, "etcdserver: member not found") == ErrorCode::kNotFound);
