@@ -8,20 +8,14 @@
 # optimised).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build_dir=build
-if [[ $# -gt 0 && $1 != -- ]]; then
-  build_dir=$1
-  shift
-fi
-[[ ${1:-} == -- ]] && shift
+source tests/bench/bench_lib.sh
+bench_parse_args "$@"
+set -- "${bench_args[@]}"
 
 for tool in etcd etcdctl curl wrk; do
   command -v "$tool" >/dev/null || { echo "run_daemon_bench.sh: $tool is not on PATH" >&2; exit 2; }
 done
-configure=(cmake -S . -B "$build_dir")
-[[ -n ${BUILD_TYPE:-} ]] && configure+=(-DCMAKE_BUILD_TYPE="$BUILD_TYPE")
-"${configure[@]}" >/dev/null
-cmake --build "$build_dir" -j"$(nproc)" --target edd_daemon_bench etcd-defragd >/dev/null
+bench_build edd_daemon_bench
 
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt")
 version=$(etcd --version)

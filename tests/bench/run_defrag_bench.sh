@@ -8,20 +8,14 @@
 # Environment: BUILD_TYPE (e.g. RelWithDebInfo), CSV_DIR (write every sample there as CSV).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build_dir=build
-if [[ $# -gt 0 && $1 != -- ]]; then
-  build_dir=$1
-  shift
-fi
-[[ ${1:-} == -- ]] && shift
+source tests/bench/bench_lib.sh
+bench_parse_args "$@"
+set -- "${bench_args[@]}"
 
 command -v curl >/dev/null || { echo "run_defrag_bench.sh: curl is not on PATH" >&2; exit 2; }
 export EDD_ETCD_VERSION=${EDD_ETCD_VERSION:-3.6}
 scripts/install-etcd-versions.sh "$EDD_ETCD_VERSION" etcd-defrag
-configure=(cmake -S . -B "$build_dir")
-[[ -n ${BUILD_TYPE:-} ]] && configure+=(-DCMAKE_BUILD_TYPE="$BUILD_TYPE")
-"${configure[@]}" >/dev/null
-cmake --build "$build_dir" -j"$(nproc)" --target edd_defrag_bench etcd-defragd >/dev/null
+bench_build edd_defrag_bench
 
 args=(--defragd "$build_dir/daemon/etcd-defragd")
 [[ -n ${CSV_DIR:-} ]] && args+=(--csv-dir "$CSV_DIR")

@@ -9,18 +9,12 @@
 # optimised), EDD_ETCD_VERSION (default 3.6).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build_dir=build
-if [[ $# -gt 0 && $1 != -- ]]; then
-  build_dir=$1
-  shift
-fi
-[[ ${1:-} == -- ]] && shift
+source tests/bench/bench_lib.sh
+bench_parse_args "$@"
+set -- "${bench_args[@]}"
 
 command -v curl >/dev/null || { echo "run_listener_bench.sh: curl is not on PATH" >&2; exit 2; }
-configure=(cmake -S . -B "$build_dir")
-[[ -n ${BUILD_TYPE:-} ]] && configure+=(-DCMAKE_BUILD_TYPE="$BUILD_TYPE")
-"${configure[@]}" >/dev/null
-cmake --build "$build_dir" -j"$(nproc)" --target edd_listener_bench etcd-defragd >/dev/null
+bench_build edd_listener_bench
 
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt")
 echo "etcd ${EDD_ETCD_VERSION:-3.6}; etcd-defragd built as ${build_type:-<no CMAKE_BUILD_TYPE>};" \
