@@ -29,7 +29,6 @@ LoopSettings loop_settings(const config::Config& c, const World& world,
   s.last_run_key = last_run_key(c.lock.prefix);
   s.lock_ttl = c.lock.ttl;
   static_cast<policy::RunPolicy&>(s.run) = c.policy;  // the run's share of [policy]
-  s.run.cluster = c.etcd.cluster;
   s.run.command_timeout = c.etcd.command_timeout;
   s.run.view.flag_quota_bytes = c.policy.fallback_quota_bytes();
   s.run.view.quota_probe = quota_probe;
