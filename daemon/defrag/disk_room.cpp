@@ -92,10 +92,10 @@ RoomVerdict check_disk_room(const std::string& member, std::int64_t db_size_in_u
   const std::string where = "member " + member + " on host " +
                             (room->host.empty() ? "?" : room->host) +
                             (room->data_dir.empty() ? "" : " (" + room->data_dir + ")");
-  const std::string numbers =
-      "has " + size_text(room->free_bytes) + " free, a defrag needs " + size_text(v.need_bytes) +
-      " (in use " + format_bytes_si(db_size_in_use) + " x 1.2 + " +
-      format_bytes_si(static_cast<std::int64_t>(kDiskRoomMarginBytes)) + " for the WAL)";
+  const std::string numbers = "has " + size_text(room->free_bytes) + " free, a defrag needs " +
+                              size_text(v.need_bytes) + " (in use " +
+                              format_bytes_si(db_size_in_use) + " x 1.2 + " +
+                              std::to_string(kDiskRoomMarginBytes >> 20) + " MiB for the WAL)";
   if (room->free_bytes < v.need_bytes) {
     v.kind = RoomVerdict::Kind::kTooLittle;
     v.reason = "no room on disk for a defrag: " + where + " " + numbers;

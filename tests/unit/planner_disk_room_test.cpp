@@ -35,7 +35,7 @@ TEST_CASE(
   CHECK(v.reason ==
         "no room on disk for a defrag: member etcd-2 (2) on host cp-2 (/var/lib/etcd) has 187 MB "
         "(187108863 bytes) free, a defrag needs 187 MB (187108864 bytes) (in use 100 MB x 1.2 + "
-        "67 MB for the WAL)");
+        "64 MiB for the WAL)");
   const auto unknown = check_disk_room("etcd-2 (2)", 100'000'000, std::nullopt);
   CHECK(unknown.kind == Kind::kUnknown);
   CHECK_THAT(unknown.reason, Contains("room on disk of member etcd-2 (2) is unknown"));
