@@ -173,4 +173,20 @@ TEST_CASE("daemons: a member whose host has no room for the new file is skipped,
   const double own = daemons[small]->metric("etcd_defragd_data_dir_free_bytes");
   CHECK(own > 0);
   CHECK(own < static_cast<double>(need));
+
+  // `status` shows each member's published room: the small one's below the need.
+  const auto st = run_edd({"status", "--endpoints", cluster->endpoints_csv(), "-w", "json"});
+  REQUIRE(st.exit_code == 0);
+  const auto members = parse_json(st.out);
+  for (const auto& m : members.as_array()) {
+    const auto& o = m.as_object();
+    INFO(boost::json::serialize(o));
+    REQUIRE(o.at("diskFreeBytes").is_number());
+    const auto free = o.at("diskFreeBytes").to_number<double>();
+    if (o.at("name").as_string() == name) {
+      CHECK(free < static_cast<double>(need));
+    } else {
+      CHECK(free >= static_cast<double>(need));
+    }
+  }
 }
