@@ -174,7 +174,15 @@ TEST_CASE("daemons: a member whose host has no room for the new file is skipped,
   CHECK(own > 0);
   CHECK(own < static_cast<double>(need));
 
-  // `status` shows each member's published room: the small one's below the need.
+  // /v1/status and `status` show each member's published room: the small one's below the need.
+  const auto v1 = parse_json(daemons[actor]->get("/v1/status"));
+  bool seen_small = false;
+  for (const auto& m : v1.at("members").as_array()) {
+    if (m.at("name").as_string() != name) continue;
+    seen_small = true;
+    CHECK(m.at("diskFreeBytes").to_number<double>() < static_cast<double>(need));
+  }
+  CHECK(seen_small);
   const auto st = run_edd({"status", "--endpoints", cluster->endpoints_csv(), "-w", "json"});
   REQUIRE(st.exit_code == 0);
   const auto members = parse_json(st.out);
