@@ -35,9 +35,10 @@ struct ServerCertificate {
   std::string error;  // "" when the handshake completed and verified
 };
 
-// Connects, handshakes (verifying with the configured CA, presenting the client certificate
-// when there is one), reads the leaf's notAfter and closes, within settings.timeout. Never
-// throws; sends no application data.
+// Connects, handshakes (verifying the chain with the configured CA, presenting the client
+// certificate when there is one), reads the leaf's notAfter and closes, within settings.timeout.
+// The host name is not checked here: the gRPC client does that; this only reads the expiry.
+// Never throws; sends no application data.
 ServerCertificate probe_server_certificate(const ProbeSettings& settings,
                                            const std::string& endpoint);
 
