@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli/certificate_output.h"
 #include "cli/status_output.h"
 #include "defrag/disk_room.h"
 #include "defrag/versions.h"
@@ -47,7 +48,12 @@ int StatusCommand::run() const {
     }
   }
 
-  std::cout << (write_out == "json" ? render_status_json(view) : render_status_table(view));
+  const CertificateReport certificates = check_certificates(*options, view);
+  if (write_out == "json") {
+    std::cout << add_certificates_to_json(render_status_json(view), certificates);
+  } else {
+    std::cout << render_status_table(view) << render_certificate_lines(certificates, view);
+  }
   // Under the table for a reader; on stderr with JSON, which carries them per member too.
   for (const auto& line : defrag::version_warnings(view)) {
     (write_out == "json" ? std::cerr : std::cout) << "WARNING: " << line << "\n";

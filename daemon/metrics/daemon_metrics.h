@@ -21,6 +21,15 @@ namespace edd::metrics {
 // alerts know three values), "alertmanager" or "manual".
 std::string trigger_label(policy::Trigger trigger);
 
+// One series of etcd_defragd_certificate_expiry_timestamp_seconds: whose certificate
+// ("client", or "server" with the member and its endpoint) and its notAfter.
+struct CertificateExpiry {
+  std::string certificate;
+  std::string member;
+  std::string endpoint;
+  std::int64_t not_after_unix = 0;
+};
+
 // What the daemon concluded about one member in a poll, beside its snapshot.
 struct MemberVerdict {
   bool healthy = false;
@@ -66,6 +75,9 @@ class DaemonMetrics {
   // A connection the HTTP listener refused, evicted or cut at a deadline, by reason (see
   // http::connection_event_name; the known ones are exported from zero).
   void count_http_connection_rejected(const std::string& reason);
+
+  // Replaces every certificate-expiry series with these (members gone lose theirs).
+  void set_certificate_expiry(const std::vector<CertificateExpiry>& series);
 
   // Prometheus text exposition format 0.0.4.
   std::string serialize() const;

@@ -106,6 +106,7 @@ const std::vector<std::string> kContractFamilies = {
     "etcd_defragd_data_dir_free_bytes",
     "etcd_defragd_member_disk_free_bytes",
     "etcd_defragd_member_no_room_skips_total",
+    "etcd_defragd_certificate_expiry_timestamp_seconds",
 };
 
 }  // namespace
@@ -122,6 +123,7 @@ TEST_CASE("metrics export every family of the contract with HELP and TYPE") {
   m.record_run(Trigger::kRule, run, std::chrono::system_clock::now());
   m.record_poll(std::chrono::milliseconds(20), true);
   m.count_webhook(202);
+  m.set_certificate_expiry({{"client", "", "", 1798042200}});
   const auto text = m.serialize();
 
   for (const auto& family : kContractFamilies) {
@@ -473,4 +475,24 @@ TEST_CASE("metrics show each member's published disk room and count the runs' no
                               {{"member", "m2"}, {"result", "skipped"}})) == 1);
   CHECK_FALSE(value_of(text, disk(labels_of("m1", "a1", "http://m1:2379"))));
   CHECK_FALSE(value_of(text, "etcd_defragd_data_dir_free_bytes"));
+}
+
+TEST_CASE("metrics certificate expiry series are replaced as a whole, gone members removed") {
+  DaemonMetrics m("0.1.0");
+  m.set_certificate_expiry({{"client", "", "", 1798042200},
+                            {"server", "m1", "https://m1:2379", 1797610200},
+                            {"server", "m2", "https://m2:2379", 1797696600}});
+  auto text = m.serialize();
+  const std::string name = "etcd_defragd_certificate_expiry_timestamp_seconds";
+  CHECK(
+      value_of(text, series(name, {{"certificate", "client"}, {"endpoint", ""}, {"member", ""}})) ==
+      1798042200.0);
+  CHECK(value_of(text, series(name, {{"certificate", "server"},
+                                     {"endpoint", "https://m1:2379"},
+                                     {"member", "m1"}})) == 1797610200.0);
+  m.set_certificate_expiry(
+      {{"client", "", "", 1798042200}, {"server", "m1", "https://m1:2379", 1797610200}});
+  text = m.serialize();
+  CHECK_FALSE(mentions(text, "https://m2:2379"));
+  CHECK(mentions(text, "https://m1:2379"));
 }
