@@ -72,6 +72,7 @@ class Daemon {
  private:
   Daemon(const config::Config& cfg, World world, Log& log, const Wiring& wiring);
   LoopHooks hooks();
+  std::function<std::optional<defrag::DiskRoom>()> disk_room_hook();
   WebhookSettings webhook_settings(const config::HttpConfig& http);
   void log_step(const StepResult& r);
 
