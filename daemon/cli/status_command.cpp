@@ -16,9 +16,18 @@ void StatusCommand::add_to(CLI::App& app) {
   app.add_option("-w,--write-out", write_out, "output format: table or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "json"}));
+  app.add_option("--min-reclaim", min_reclaim,
+                 "show whether this reclaim floor would hold each member's defrag back: a size "
+                 "(\"64MiB\") or a share of its quota (\"2%\"); 0: none")
+      ->capture_default_str();
 }
 
 int StatusCommand::run() const {
+  const auto floor = policy::parse_reclaim_floor(min_reclaim);
+  if (!floor) {
+    std::cerr << "etcd-defragd status: --min-reclaim: " << floor.error().message << "\n";
+    return 2;
+  }
   auto options = connection.to_client_options();
   if (!options) {
     std::cerr << "etcd-defragd status: " << options.error().message << "\n";
@@ -39,7 +48,8 @@ int StatusCommand::run() const {
   view_options.quota_probe = etcd::make_metrics_quota_probe(*options);
   const auto view = etcd::fetch_cluster_view(**client, *endpoints, view_options);
 
-  std::cout << (write_out == "json" ? render_status_json(view) : render_status_table(view));
+  std::cout << (write_out == "json" ? render_status_json(view, *floor)
+                                    : render_status_table(view, *floor));
   // Under the table for a reader; on stderr with JSON, which carries them per member too.
   for (const auto& line : defrag::version_warnings(view)) {
     (write_out == "json" ? std::cerr : std::cout) << "WARNING: " << line << "\n";

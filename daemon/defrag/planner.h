@@ -56,7 +56,7 @@ struct PlannedMember {
 
 struct PlanPolicy {
   bool exclude_localhost = false;
-  policy::ReclaimFloor min_reclaim;  // applied after the rule, unless nospace_active
+  policy::ReclaimFloor min_reclaim{};  // applied after the rule, unless nospace_active
   bool nospace_active = false;
 };
 

@@ -33,7 +33,7 @@ struct RunPolicy {
   std::chrono::milliseconds wait_between_defrags{0};
   // A member is defragmented only if it would give back at least this (dbSize - dbSizeInUse),
   // whatever the rule says, except to clear NOSPACE. 0: etcd-defrag's behaviour (no floor).
-  ReclaimFloor min_reclaim;
+  ReclaimFloor min_reclaim{};
 };
 
 }  // namespace edd::policy

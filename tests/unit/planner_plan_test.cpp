@@ -95,9 +95,7 @@ TEST_CASE("the plan marks loopback endpoints, and nothing else, under --exclude-
   const std::vector<MemberSnapshot> view = {
       member("127.0.0.1:2379", 1, 4), member("http://localhost:2379", 2, 4),
       member("[::1]:2379", 3, 4), member("https://etcd-4:2379", 4, 4)};
-  PlanPolicy policy;
-  policy.exclude_localhost = true;
-  const auto plan = make_plan(view, Rule(), policy);
+  const auto plan = make_plan(view, Rule(), PlanPolicy{.exclude_localhost = true});
   REQUIRE(plan.size() == 4);
   for (std::size_t i = 0; i < 3; ++i) {
     INFO(plan[i].endpoint);
