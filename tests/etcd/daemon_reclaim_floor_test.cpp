@@ -75,7 +75,7 @@ TEST_CASE(
 
   DaemonSettings s;
   s.rule = "dbQuotaUsage > 0.8 || dbSizeFree > 200*1024*1024";  // the daemon's default rule
-  s.policy_extra = "min_reclaim = \"10%\"\n";                   // 4.2 MB of the 40 MiB quota
+  s.min_reclaim = "10%";                                        // 4.2 MB of the 40 MiB quota
   Daemons daemons;
   daemons.push_back(std::make_unique<DaemonProcess>(*cluster, 0, s));
   REQUIRE(lock_holder(daemons, 20s) == 0);
