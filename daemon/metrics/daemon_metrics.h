@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,15 @@ namespace edd::metrics {
 // The label `trigger` of etcd_defragd_runs_total: "rule" (NOSPACE included: the dashboards and
 // alerts know three values), "alertmanager" or "manual".
 std::string trigger_label(policy::Trigger trigger);
+
+// One series of etcd_defragd_certificate_expiry_timestamp_seconds: whose certificate
+// ("client", or "server" with the member and its endpoint) and its notAfter.
+struct CertificateExpiry {
+  std::string certificate;
+  std::string member;
+  std::string endpoint;
+  std::int64_t not_after_unix = 0;
+};
 
 // What the daemon concluded about one member in a poll, beside its snapshot.
 struct MemberVerdict {
@@ -66,6 +76,9 @@ class DaemonMetrics {
   // A connection the HTTP listener refused, evicted or cut at a deadline, by reason (see
   // http::connection_event_name; the known ones are exported from zero).
   void count_http_connection_rejected(const std::string& reason);
+
+  // Replaces every certificate-expiry series with these (members gone lose theirs).
+  void set_certificate_expiry(const std::vector<CertificateExpiry>& series);
 
   // Prometheus text exposition format 0.0.4.
   std::string serialize() const;

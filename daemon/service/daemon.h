@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "service/poll_log.h"
 #include "service/webhook_routes.h"
 #include "service/world.h"
+#include "tls/certificate_monitor.h"
 
 namespace edd::service {
 
@@ -31,6 +33,9 @@ struct Wiring {
   EtcdConnection etcd;
   LoopSettings settings;
   std::vector<std::string> warnings;  // e.g. a password file others can read
+  // The TLS files as the client just read them, for the certificate-expiry watch; empty when
+  // one cannot be read (then a warning says so and expiry goes unwatched).
+  std::optional<tls::ProbeSettings> certificates;
 };
 Result<Wiring> wire(const config::Config& cfg, const World& world);
 
@@ -83,6 +88,8 @@ class Daemon {
   coord::LeaseLock lock_;
   DaemonLoop loop_;
   PollLog poll_log_;  // the worker's only
+  // Last: destroyed first, it waits for a check in flight that still writes to metrics_ and log_.
+  tls::CertificateMonitor certificates_;
 };
 
 }  // namespace edd::service

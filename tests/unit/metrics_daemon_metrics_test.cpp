@@ -105,6 +105,7 @@ const std::vector<std::string> kContractFamilies = {
     "etcd_defragd_webhook_unauthorized_total",
     "etcd_defragd_http_connections_rejected_total",
     "etcd_defragd_build_info",
+    "etcd_defragd_certificate_expiry_timestamp_seconds",
 };
 
 }  // namespace
@@ -118,6 +119,7 @@ TEST_CASE("metrics export every family of the contract with HELP and TYPE") {
   m.record_run(Trigger::kRule, run, std::chrono::system_clock::now());
   m.record_poll(std::chrono::milliseconds(20), true);
   m.count_webhook(202);
+  m.set_certificate_expiry({{"client", "", "", 1798042200}});
   const auto text = m.serialize();
 
   for (const auto& family : kContractFamilies) {
@@ -459,4 +461,24 @@ TEST_CASE("metrics say per member whether the reclaim floor holds back a rule th
   const auto later = m.serialize();
   CHECK(value_of(later, series("etcd_defragd_member_reclaim_floor_blocked", m1)) == 0.0);
   CHECK(value_of(later, series("etcd_defragd_member_reclaim_floor_bytes", m1)) == 0.0);
+}
+
+TEST_CASE("metrics certificate expiry series are replaced as a whole, gone members removed") {
+  DaemonMetrics m("0.1.0");
+  m.set_certificate_expiry({{"client", "", "", 1798042200},
+                            {"server", "m1", "https://m1:2379", 1797610200},
+                            {"server", "m2", "https://m2:2379", 1797696600}});
+  auto text = m.serialize();
+  const std::string name = "etcd_defragd_certificate_expiry_timestamp_seconds";
+  CHECK(
+      value_of(text, series(name, {{"certificate", "client"}, {"endpoint", ""}, {"member", ""}})) ==
+      1798042200.0);
+  CHECK(value_of(text, series(name, {{"certificate", "server"},
+                                     {"endpoint", "https://m1:2379"},
+                                     {"member", "m1"}})) == 1797610200.0);
+  m.set_certificate_expiry(
+      {{"client", "", "", 1798042200}, {"server", "m1", "https://m1:2379", 1797610200}});
+  text = m.serialize();
+  CHECK_FALSE(mentions(text, "https://m2:2379"));
+  CHECK(mentions(text, "https://m1:2379"));
 }
