@@ -58,6 +58,10 @@ void DefragCommand::add_to(CLI::App& app) {
       ->capture_default_str()
       ->envname(env("disalarm-threshold"));
   flag("consistency-check", consistency_check, "compare HashKV on every member after the run");
+  opt("--min-reclaim", min_reclaim,
+      "skip a member the rule picks when its defrag would give back less than this (dbSize - "
+      "dbSizeInUse): a size (\"64MiB\") or a share of its quota (\"2%\"); not under NOSPACE; "
+      "0: no floor");
   app.add_option("-w,--write-out", write_out,
                  "output: simple or json (a summary on stdout, "
                  "progress on stderr)")
@@ -77,6 +81,7 @@ struct CheckedFlags {
   rule::Rule rule;
   std::chrono::milliseconds wait{0};
   etcd::ClientOptions client;
+  policy::ReclaimFloor min_reclaim{};
 };
 
 // Step 1: every flag is validated before anything touches the cluster; an error is bad usage.
@@ -101,11 +106,13 @@ Result<CheckedFlags> check_flags(const DefragCommand& c) {
   auto wait = parse_go_duration(c.wait_between_defrags);
   if (!wait) return bad("--wait-between-defrags: " + wait.error().message);
   if (wait->count() < 0) return bad("--wait-between-defrags: must not be negative");
+  auto floor = policy::parse_reclaim_floor(c.min_reclaim);
+  if (!floor) return bad("--min-reclaim: " + floor.error().message);
   auto options = c.connection.to_client_options();
   if (!options) return bad(options.error().message);
   return CheckedFlags{std::move(*rule),
                       std::chrono::duration_cast<std::chrono::milliseconds>(*wait),
-                      std::move(*options)};
+                      std::move(*options), *floor};
 }
 
 void say_rule(const rule::Rule& rule, const std::function<void(const std::string&)>& say) {
@@ -143,6 +150,7 @@ defrag::RunOptions run_options_of(const DefragCommand& c, const CheckedFlags& fl
   o.disalarm_threshold = c.disalarm_threshold;
   o.consistency_check = c.consistency_check;
   o.wait_between_defrags = flags.wait;
+  o.min_reclaim = flags.min_reclaim;
   o.command_timeout = flags.client.command_timeout;
   o.view.flag_quota_bytes = c.connection.storage_quota_bytes;
   o.view.quota_probe = etcd::make_metrics_quota_probe(flags.client);

@@ -26,6 +26,7 @@ struct DefragCommand {
   bool auto_disalarm = false;
   double disalarm_threshold = 0.9;
   bool consistency_check = true;
+  std::string min_reclaim = "0";  // the reclaim floor; 0 keeps etcd-defrag's behaviour
   std::string write_out = "simple";
 
   etcd::SrvLookup srv_lookup;  // empty: the system resolver

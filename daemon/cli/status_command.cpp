@@ -18,9 +18,18 @@ void StatusCommand::add_to(CLI::App& app) {
   app.add_option("-w,--write-out", write_out, "output format: table or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "json"}));
+  app.add_option("--min-reclaim", min_reclaim,
+                 "show whether this reclaim floor would hold each member's defrag back: a size "
+                 "(\"64MiB\") or a share of its quota (\"2%\"); 0: none")
+      ->capture_default_str();
 }
 
 int StatusCommand::run() const {
+  const auto floor = policy::parse_reclaim_floor(min_reclaim);
+  if (!floor) {
+    std::cerr << "etcd-defragd status: --min-reclaim: " << floor.error().message << "\n";
+    return 2;
+  }
   auto options = connection.to_client_options();
   if (!options) {
     std::cerr << "etcd-defragd status: " << options.error().message << "\n";
@@ -50,9 +59,9 @@ int StatusCommand::run() const {
 
   const CertificateReport certificates = check_certificates(*options, view);
   if (write_out == "json") {
-    std::cout << add_certificates_to_json(render_status_json(view), certificates);
+    std::cout << add_certificates_to_json(render_status_json(view, *floor), certificates);
   } else {
-    std::cout << render_status_table(view) << render_certificate_lines(certificates, view);
+    std::cout << render_status_table(view, *floor) << render_certificate_lines(certificates, view);
   }
   // Under the table for a reader; on stderr with JSON, which carries them per member too.
   for (const auto& line : defrag::version_warnings(view)) {

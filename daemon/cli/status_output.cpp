@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/bytes.h"
+#include "defrag/planner.h"
 #include "defrag/versions.h"
 
 namespace edd::cli {
@@ -28,6 +29,29 @@ std::string join_alarms(const MemberSnapshot& m) {
   std::string out;
   for (auto a : m.alarms) out += (out.empty() ? "" : ",") + etcd::alarm_name(a);
   return out;
+}
+
+bool any_nospace(const std::vector<MemberSnapshot>& view) {
+  for (const auto& m : view) {
+    for (auto a : m.alarms) {
+      if (a == etcd::AlarmType::kNoSpace) return true;
+    }
+  }
+  return false;
+}
+
+defrag::FloorVerdict floor_of(const MemberSnapshot& m, const policy::ReclaimFloor& floor,
+                              bool nospace) {
+  return defrag::check_reclaim_floor(m.endpoint, *m.status, m.quota_bytes, floor, nospace);
+}
+
+// "60 MB", "60 MB (floor 43 MB)" or "500 kB (under the floor 43 MB: held back)".
+std::string reclaim_cell(const defrag::FloorVerdict& v, const policy::ReclaimFloor& floor) {
+  std::string out = format_bytes_si(v.expected_reclaim);
+  if (floor.is_zero()) return out;
+  if (v.holds_back)
+    return out + " (under the floor " + format_bytes_si(v.floor_bytes) + ": held back)";
+  return out + " (floor " + format_bytes_si(v.floor_bytes) + ")";
 }
 
 }  // namespace
@@ -59,17 +83,19 @@ std::string render_table(const std::vector<std::string>& header,
   return out + rule;
 }
 
-std::string render_status_table(const std::vector<MemberSnapshot>& view) {
+std::string render_status_table(const std::vector<MemberSnapshot>& view,
+                                const policy::ReclaimFloor& floor) {
   const std::vector<std::string> header = {
       "ENDPOINT",   "ID",        "NAME",       "VERSION",       "DB SIZE",
       "IN USE",     "FREE",      "QUOTA",      "QUOTA USE",     "IS LEADER",
       "IS LEARNER", "RAFT TERM", "RAFT INDEX", "APPLIED INDEX", "ALARMS",
-      "ERRORS",     "DISK FREE"};
+      "ERRORS",     "DISK FREE",   "RECLAIM"};
+  const bool nospace = any_nospace(view);
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : view) {
     if (!m.status) {
       rows.push_back({m.endpoint, "", m.name, "", "", "", "", "", "", "", "", "", "", "", "",
-                      m.error, disk_free(m)});
+                      m.error, disk_free(m), ""});
       continue;
     }
     const auto& s = *m.status;
@@ -82,12 +108,15 @@ std::string render_status_table(const std::vector<MemberSnapshot>& view) {
          format_bytes_si(m.quota_bytes) + " (" + etcd::quota_source_name(m.quota_source) + ")",
          percent(m.quota_usage()), s.is_leader() ? "true" : "false",
          s.is_learner ? "true" : "false", std::to_string(s.raft_term), std::to_string(s.raft_index),
-         std::to_string(s.raft_applied_index), join_alarms(m), errors, disk_free(m)});
+         std::to_string(s.raft_applied_index), join_alarms(m), errors, disk_free(m),
+         reclaim_cell(floor_of(m, floor, nospace), floor)});
   }
   return render_table(header, rows);
 }
 
-std::string render_status_json(const std::vector<MemberSnapshot>& view) {
+std::string render_status_json(const std::vector<MemberSnapshot>& view,
+                               const policy::ReclaimFloor& floor) {
+  const bool nospace = any_nospace(view);
   json::array out;
   for (const auto& m : view) {
     json::object o;
@@ -105,6 +134,10 @@ std::string render_status_json(const std::vector<MemberSnapshot>& view) {
       o["dbQuota"] = m.quota_bytes;
       o["dbQuotaSource"] = etcd::quota_source_name(m.quota_source);
       o["dbQuotaUsage"] = m.quota_usage();
+      const auto reclaim = floor_of(m, floor, nospace);
+      o["expectedReclaim"] = reclaim.expected_reclaim;
+      o["reclaimFloor"] = reclaim.floor_bytes;
+      o["reclaimFloorHoldsBack"] = reclaim.holds_back;
       o["isLeader"] = s.is_leader();
       o["isLearner"] = s.is_learner;
       o["raftTerm"] = s.raft_term;

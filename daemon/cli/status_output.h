@@ -6,11 +6,16 @@
 #include <vector>
 
 #include "etcd/cluster_view.h"
+#include "policy/reclaim_floor.h"
 
 namespace edd::cli {
 
-std::string render_status_table(const std::vector<etcd::MemberSnapshot>& view);
-std::string render_status_json(const std::vector<etcd::MemberSnapshot>& view);
+// With a reclaim floor (--min-reclaim), each member's expected reclaim says whether the floor
+// would hold its defrag back (the rule aside: status does not evaluate it); none under NOSPACE.
+std::string render_status_table(const std::vector<etcd::MemberSnapshot>& view,
+                                const policy::ReclaimFloor& floor = {});
+std::string render_status_json(const std::vector<etcd::MemberSnapshot>& view,
+                               const policy::ReclaimFloor& floor = {});
 
 // A bordered text table like etcdctl's `-w table`.
 std::string render_table(const std::vector<std::string>& header,

@@ -35,8 +35,8 @@ const std::vector<Section>& schema() {
        {"poll_interval", "rule", "quota_bytes", "compaction", "move_leader",
         "move_leader_min_stall", "auto_disalarm", "disalarm_threshold", "min_interval",
         "nospace_bypasses_min_interval", "defrag_during_version_change", "continue_on_error",
-        "wait_between_defrags", "dry_run", "consistency_check", "pause_file",
-        "maintenance_windows"}},
+        "wait_between_defrags", "dry_run", "consistency_check", "pause_file", "maintenance_windows",
+        "min_reclaim"}},
       {"lock", {"prefix", "ttl"}},
       {"http",
        {"listen", "cert", "key", "client_ca", "webhook_token_file", "webhook_matchers",
@@ -235,6 +235,29 @@ class Loader : TomlReader {
     if (auto d = duration(t, S, "wait_between_defrags", 0s, 1h)) p.wait_between_defrags = *d;
     if (auto b = boolean(t, S, "dry_run")) p.dry_run = *b;
     if (auto b = boolean(t, S, "consistency_check")) p.consistency_check = *b;
+    read_min_reclaim(t);
+  }
+
+  // A size ("64MiB"), a share of the quota ("2%") or an integer number of bytes.
+  void read_min_reclaim(const toml::table* t) {
+    const toml::node* n = lookup(t, "policy", "min_reclaim");
+    if (n == nullptr) return;
+    const std::string key = "policy.min_reclaim";
+    std::string text;
+    if (const auto* i = n->as_integer()) {
+      text = std::to_string(i->get());
+    } else if (const auto* s = n->as_string()) {
+      text = s->get();
+    } else {
+      wrong_type(*n, key, "a size such as \"64MiB\", a share of the quota such as \"2%\" or bytes");
+      return;
+    }
+    auto floor = policy::parse_reclaim_floor(text);
+    if (!floor) {
+      error(position(n->source()), key, floor.error().message);
+      return;
+    }
+    config_.policy.min_reclaim = *floor;
   }
 
   void read_move_leader(const toml::table* t) {

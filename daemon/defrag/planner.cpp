@@ -23,6 +23,8 @@ std::string action_name(Action action) {
       return "skip (learner)";
     case Action::kExcluded:
       return "skip (excluded)";
+    case Action::kSkipFloor:
+      return "skip (reclaim floor)";
   }
   return "?";
 }
@@ -110,6 +112,14 @@ std::vector<PlannedMember> make_plan(const std::vector<etcd::MemberSnapshot>& vi
       const RuleVerdict verdict = evaluate_rule(rule, *m.status, m.quota_bytes);
       p.action = verdict.action;
       p.reason = verdict.reason;
+      if (p.action == Action::kDefragment) {
+        const FloorVerdict floor = check_reclaim_floor(m.endpoint, *m.status, m.quota_bytes,
+                                                       policy.min_reclaim, policy.nospace_active);
+        if (floor.holds_back) {
+          p.action = Action::kSkipFloor;
+          p.reason = floor.reason;
+        }
+      }
     }
     if (p.is_leader) {
       leader = std::move(p);
@@ -119,6 +129,22 @@ std::vector<PlannedMember> make_plan(const std::vector<etcd::MemberSnapshot>& vi
   }
   if (leader) followers.push_back(std::move(*leader));
   return followers;
+}
+
+FloorVerdict check_reclaim_floor(const std::string& endpoint, const etcd::MemberStatus& status,
+                                 std::int64_t quota_bytes, const policy::ReclaimFloor& floor,
+                                 bool nospace_active) {
+  FloorVerdict v;
+  v.expected_reclaim = std::max<std::int64_t>(status.db_size - status.db_size_in_use, 0);
+  v.floor_bytes = floor.bytes_for(quota_bytes);
+  if (nospace_active || v.expected_reclaim >= v.floor_bytes) return v;
+  v.holds_back = true;
+  v.reason = "member " + endpoint + " would give back " + format_bytes_si(v.expected_reclaim) +
+             " (dbSize " + format_bytes_si(status.db_size) + ", in use " +
+             format_bytes_si(status.db_size_in_use) + "), under the reclaim floor " +
+             format_bytes_si(v.floor_bytes) + " (min_reclaim " + policy::to_string(floor) +
+             "): a defrag would stall it for nothing";
+  return v;
 }
 
 std::chrono::milliseconds defrag_timeout(std::int64_t db_size_bytes,

@@ -11,6 +11,7 @@
 
 #include "etcd/member_snapshot.h"
 #include "etcd/types.h"
+#include "policy/reclaim_floor.h"
 #include "rule/rule.h"
 
 namespace edd::defrag {
@@ -34,7 +35,14 @@ GateVerdict check_health_gate(const std::vector<etcd::MemberSnapshot>& view,
                               const std::vector<HealthCheck>& health,
                               const std::vector<etcd::Alarm>& alarms);
 
-enum class Action { kDefragment, kSkipRule, kRuleError, kSkipLearner, kExcluded };
+enum class Action {
+  kDefragment,
+  kSkipRule,
+  kRuleError,
+  kSkipLearner,
+  kExcluded,
+  kSkipFloor,  // the rule says yes, but the defrag would give back less than the reclaim floor
+};
 std::string action_name(Action action);
 
 struct PlannedMember {
@@ -48,6 +56,8 @@ struct PlannedMember {
 
 struct PlanPolicy {
   bool exclude_localhost = false;
+  policy::ReclaimFloor min_reclaim{};  // applied after the rule, unless nospace_active
+  bool nospace_active = false;
 };
 
 // The plan: one entry per member (endpoints of the same member collapse to the first), followers
@@ -64,6 +74,19 @@ struct RuleVerdict {
 };
 RuleVerdict evaluate_rule(const rule::Rule& rule, const etcd::MemberStatus& status,
                           std::int64_t quota_bytes);
+
+// The reclaim floor: a defrag gives back only free pages (dbSize - dbSizeInUse), so a member
+// whose rule fires while that is under the floor (full, but compact) would be stalled for nothing.
+// NOSPACE is the exception: etcd stays read-only until every member is defragmented.
+struct FloorVerdict {
+  bool holds_back = false;            // the floor stops this member's defrag
+  std::int64_t expected_reclaim = 0;  // dbSize - dbSizeInUse
+  std::int64_t floor_bytes = 0;       // the floor for this member's quota
+  std::string reason;                 // when holds_back: names the member and both figures
+};
+FloorVerdict check_reclaim_floor(const std::string& endpoint, const etcd::MemberStatus& status,
+                                 std::int64_t quota_bytes, const policy::ReclaimFloor& floor,
+                                 bool nospace_active);
 
 // A defrag blocks the member for as long as it copies its live data: allow 30 s plus 1 s per
 // 10 MB of file, never less than the command timeout (etcdctl's fixed 5 s fails multi-GiB DBs).

@@ -35,7 +35,8 @@ Runner::Next Runner::defragment_members(Context& ctx) {
     r.db_size_in_use_before = st->db_size_in_use;
     r.was_leader = st->is_leader();
     const bool others_follow = std::any_of(order.begin() + k + 1, order.end(), [&](auto j) {
-      return ctx.plan[j].action == Action::kDefragment || ctx.plan[j].action == Action::kSkipRule;
+      const Action a = ctx.plan[j].action;
+      return a == Action::kDefragment || a == Action::kSkipRule || a == Action::kSkipFloor;
     });
     if (st->is_leader() && others_follow && rotations < ctx.plan.size()) {
       say_("Member " + p.endpoint + " is now the leader: defragmenting it last");
@@ -65,7 +66,13 @@ Runner::Next Runner::recheck_health(Context& ctx) {
 // the defrag, and the member back and caught up before anything else happens.
 Runner::Next Runner::defragment_member(Context& ctx, std::size_t i, const etcd::MemberStatus& now) {
   const PlannedMember& p = ctx.plan[i];
-  const RuleVerdict verdict = evaluate_rule(rule_, now, ctx.quota_by_id[p.member_id]);
+  RuleVerdict verdict = evaluate_rule(rule_, now, ctx.quota_by_id[p.member_id]);
+  if (verdict.action == Action::kDefragment) {
+    // The floor on the fresh status: compaction may have freed pages since the plan.
+    const FloorVerdict floor = check_reclaim_floor(p.endpoint, now, ctx.quota_by_id[p.member_id],
+                                                   options_.min_reclaim, ctx.nospace_at_start);
+    if (floor.holds_back) verdict = {Action::kSkipFloor, floor.reason};
+  }
   ctx.report.members[i].message = verdict.reason;
   if (verdict.action != Action::kDefragment) return skip_by_rule(ctx, i, verdict);
   if (skip_for_room(ctx, i, now)) return std::nullopt;

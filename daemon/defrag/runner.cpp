@@ -161,7 +161,9 @@ Runner::Next Runner::gate(Context& ctx) {
 
 // Plan: the order, followers first and the leader last, and what the rule says of each.
 void Runner::plan(Context& ctx) {
-  ctx.plan = make_plan(ctx.view, rule_, PlanPolicy{options_.exclude_localhost});
+  ctx.plan =
+      make_plan(ctx.view, rule_,
+                PlanPolicy{options_.exclude_localhost, options_.min_reclaim, ctx.nospace_at_start});
   for (const auto& p : ctx.plan) {
     MemberReport r;
     r.endpoint = p.endpoint;

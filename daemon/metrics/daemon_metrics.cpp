@@ -67,6 +67,13 @@ constexpr FamilySpec kRuleMatch{
     "etcd_defragd_member_rule_match",
     "1 if the defrag rule matches the member at the last poll, 0 if not; absent "
     "when it could not be evaluated."};
+constexpr FamilySpec kReclaimFloorBlocked{
+    "etcd_defragd_member_reclaim_floor_blocked",
+    "1 if the rule matches the member but a defrag would give back less than the reclaim floor "
+    "(policy.min_reclaim), so it is not defragmented; 0 if not; absent like rule_match."};
+constexpr FamilySpec kReclaimFloor{
+    "etcd_defragd_member_reclaim_floor_bytes",
+    "The least a defrag of the member must give back (policy.min_reclaim for its quota)."};
 constexpr FamilySpec kQuotaSource{
     "etcd_defragd_member_quota_source",
     "Always 1; the label source says where db_quota_bytes came from: status (etcd "
@@ -189,6 +196,8 @@ struct DaemonMetrics::Impl {
   Family<Gauge>& healthy;
   Family<Gauge>& alarm_active;
   Family<Gauge>& rule_match;
+  Family<Gauge>& reclaim_floor_blocked;
+  Family<Gauge>& reclaim_floor;
   Family<Gauge>& quota_source;
   Family<Gauge>& known_defrag_bug;
   Family<Gauge>& version_change;
@@ -231,6 +240,8 @@ DaemonMetrics::Impl::Impl(const std::string& version)
       healthy(family<Gauge>(*registry, kHealthy)),
       alarm_active(family<Gauge>(*registry, kAlarmActive)),
       rule_match(family<Gauge>(*registry, kRuleMatch)),
+      reclaim_floor_blocked(family<Gauge>(*registry, kReclaimFloorBlocked)),
+      reclaim_floor(family<Gauge>(*registry, kReclaimFloor)),
       quota_source(family<Gauge>(*registry, kQuotaSource)),
       known_defrag_bug(family<Gauge>(*registry, kKnownDefragBug)),
       version_change(family<Gauge>(*registry, kVersionChange)),
@@ -325,6 +336,14 @@ void DaemonMetrics::Impl::set_history_and_health(const etcd::MemberSnapshot& sna
     if (a != etcd::AlarmType::kNone) set_member(alarm_active, alarm(a), 1);
   }
   if (verdict.rule_match) set_member(rule_match, labels, *verdict.rule_match ? 1 : 0);
+  // No floor verdict means no floor: not held back, a floor of 0.
+  if (verdict.rule_match) {
+    set_member(reclaim_floor_blocked, labels,
+               verdict.reclaim_floor_blocked.value_or(false) ? 1 : 0);
+  }
+  if (snap.status) {
+    set_member(reclaim_floor, labels, static_cast<double>(verdict.reclaim_floor_bytes.value_or(0)));
+  }
 }
 
 // Only for a member that answered: the sizes of one that did not are unknown, not stale.

@@ -34,6 +34,9 @@ struct CertificateExpiry {
 struct MemberVerdict {
   bool healthy = false;
   std::optional<bool> rule_match;  // empty: the rule was not evaluated (no status, eval error)
+  // The rule fired but the reclaim floor holds the member back; empty like rule_match.
+  std::optional<bool> reclaim_floor_blocked{};
+  std::optional<std::int64_t> reclaim_floor_bytes{};  // the floor for its quota; empty: no status
 };
 
 // Families beyond the contract (kept small, documented here):

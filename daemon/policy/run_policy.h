@@ -7,6 +7,8 @@
 #include <chrono>
 #include <string_view>
 
+#include "policy/reclaim_floor.h"
+
 namespace edd::policy {
 
 enum class MoveLeader {
@@ -29,6 +31,9 @@ struct RunPolicy {
   double disalarm_threshold = 0.9;  // every member under this share of its quota, in (0, 1)
   bool consistency_check = true;    // HashKV on every member after the run
   std::chrono::milliseconds wait_between_defrags{0};
+  // A member is defragmented only if it would give back at least this (dbSize - dbSizeInUse),
+  // whatever the rule says, except to clear NOSPACE. 0: etcd-defrag's behaviour (no floor).
+  ReclaimFloor min_reclaim{};
 };
 
 }  // namespace edd::policy

@@ -59,6 +59,21 @@ std::string unhealthy_members(const PollView& view) {
   return out;
 }
 
+// Each member's reclaim floor verdict; only a rule that fired can be held back (the floor answers
+// "worth it?", not "needed?"), and never under NOSPACE.
+void check_floors(PollView& view, const policy::ReclaimFloor& min_reclaim) {
+  for (std::size_t i = 0; i < view.members.size(); ++i) {
+    const auto& m = view.members[i];
+    defrag::FloorVerdict floor;
+    if (m.status) {
+      floor = defrag::check_reclaim_floor(m.endpoint, *m.status, m.quota_bytes, min_reclaim,
+                                          view.nospace);
+      floor.holds_back = floor.holds_back && view.verdicts[i].action == defrag::Action::kDefragment;
+    }
+    view.floors.push_back(std::move(floor));
+  }
+}
+
 }  // namespace
 
 DaemonLoop::DaemonLoop(etcd::ClusterClient& cluster, etcd::LockClient& store,
@@ -150,6 +165,7 @@ PollView DaemonLoop::poll() {
       view.local_member_id = m.status->member_id;
     }
   }
+  check_floors(view, s.run.min_reclaim);
   bool answered = false;
   for (const auto& m : view.members) answered = answered || m.status.has_value();
   if (!answered) view.error = "no member answered";
@@ -208,7 +224,11 @@ StepResult DaemonLoop::step() {
   const std::string fired = first_fired(view);
   // NOSPACE alone is reason enough: the cluster is read-only until every member is defragmented.
   if (!in.requested && fired.empty() && !view.nospace) {
-    return {Decision::kIdle, "the rule is false for every member", std::nullopt};
+    const std::string held = held_back(view);
+    return {Decision::kIdle,
+            held.empty() ? "the rule is false for every member"
+                         : "the reclaim floor holds back every member the rule fires for: " + held,
+            std::nullopt};
   }
   if (auto wait = reason_to_wait(view, in, actor, actor_why)) return not_now(in, std::move(*wait));
   if (actor == Actor::kFallback) observer_.say(actor_why);
@@ -239,14 +259,25 @@ DaemonLoop::StepInputs DaemonLoop::take_inputs() {
   return in;
 }
 
-// The first healthy member the rule fires for, as "endpoint: reason"; "" when none.
+// The first healthy member the rule fires for and the reclaim floor lets through, as
+// "endpoint: reason"; "" when none.
 std::string DaemonLoop::first_fired(const PollView& view) {
   for (std::size_t i = 0; i < view.members.size(); ++i) {
-    if (view.healthy[i] && view.verdicts[i].action == defrag::Action::kDefragment) {
+    if (view.healthy[i] && view.verdicts[i].action == defrag::Action::kDefragment &&
+        !view.floors[i].holds_back) {
       return view.members[i].endpoint + ": " + view.verdicts[i].reason;
     }
   }
   return "";
+}
+
+// The members the rule fires for but the reclaim floor holds back, by endpoint; "" when none.
+std::string DaemonLoop::held_back(const PollView& view) {
+  std::string out;
+  for (std::size_t i = 0; i < view.members.size(); ++i) {
+    if (view.floors[i].holds_back) out += (out.empty() ? "" : ", ") + view.members[i].endpoint;
+  }
+  return out;
 }
 
 // Why not now, in the order an operator would check: the kill switch, the windows, the cooldown,

@@ -55,6 +55,8 @@ struct PollView {
   std::vector<etcd::MemberSnapshot> members;
   std::vector<bool> healthy;                  // per member
   std::vector<defrag::RuleVerdict> verdicts;  // per member
+  // Per member: the reclaim floor's verdict (holds_back only where the rule fired and no NOSPACE).
+  std::vector<defrag::FloorVerdict> floors;
   std::uint64_t local_member_id = 0;
   bool nospace = false;
   std::string error;  // why the poll failed (no member reachable, ...)
@@ -153,6 +155,7 @@ class DaemonLoop {
   PollView poll_and_publish();
   StepInputs take_inputs();
   static std::string first_fired(const PollView& view);
+  static std::string held_back(const PollView& view);
   std::optional<Wait> reason_to_wait(const PollView& view, const StepInputs& in, Actor actor,
                                      const std::string& actor_why);
   std::optional<std::string> cooldown(const LoopSettings& s, Clock::wall_time wall);

@@ -16,6 +16,10 @@ void Observer::on_poll(const PollView& view, std::chrono::nanoseconds took) {
     const auto action = view.verdicts[i].action;
     if (view.members[i].status && action != defrag::Action::kRuleError) {
       v.rule_match = action == defrag::Action::kDefragment;
+      if (i < view.floors.size()) v.reclaim_floor_blocked = view.floors[i].holds_back;
+    }
+    if (view.members[i].status && i < view.floors.size()) {
+      v.reclaim_floor_bytes = view.floors[i].floor_bytes;
     }
     verdicts.push_back(v);
   }
@@ -34,6 +38,7 @@ void Observer::on_poll(const PollView& view, std::chrono::nanoseconds took) {
     for (const auto& line : view.version_warnings) {
       if (warned_.insert(line).second) log_.warn(line);
     }
+    if (auto line = floor_notice_.update(view); !line.empty()) log_.info(line);
     last_poll_ = clock_.now();
     last_poll_ok_ = view.error.empty();
     notify = std::exchange(first_poll, nullptr);

@@ -14,6 +14,7 @@
 #include "http/daemon_routes.h"
 #include "metrics/daemon_metrics.h"
 #include "service/daemon_loop.h"
+#include "service/floor_notice.h"
 #include "service/log.h"
 
 namespace edd::service {
@@ -42,6 +43,7 @@ class Observer final : public LoopObserver {
   std::optional<Clock::time_point> last_poll_;  // guarded by mu_
   bool last_poll_ok_ = false;                   // guarded by mu_
   std::set<std::string> warned_;                // guarded by mu_: said once each
+  FloorNotice floor_notice_;                    // guarded by mu_
 };
 
 }  // namespace edd::service

@@ -32,6 +32,11 @@ json::object member_json(const PollView& view, std::size_t i) {
     } else {
       o["diskFreeBytes"] = nullptr;
     }
+    if (i < view.floors.size()) {
+      o["expectedReclaim"] = view.floors[i].expected_reclaim;
+      o["reclaimFloor"] = view.floors[i].floor_bytes;
+      o["reclaimFloorHoldsBack"] = view.floors[i].holds_back;
+    }
   } else {
     o["error"] = m.error;
   }

@@ -83,7 +83,15 @@ http::Response manual(const WebhookContext& ctx, http::LogRateLimiter& limiter,
   if (query_flag(req.query, "dry_run")) {
     const PollView view = ctx.loop->last_view();
     json::array plan;
-    for (const auto& p : defrag::make_plan(view.members, ctx.rule(), defrag::PlanPolicy{})) {
+    for (auto p : defrag::make_plan(view.members, ctx.rule(), defrag::PlanPolicy{})) {
+      // The reclaim floor as the last poll applied it (with the config's min_reclaim).
+      for (std::size_t i = 0; i < view.members.size() && i < view.floors.size(); ++i) {
+        if (p.action == defrag::Action::kDefragment && view.members[i].endpoint == p.endpoint &&
+            view.floors[i].holds_back) {
+          p.action = defrag::Action::kSkipFloor;
+          p.reason = view.floors[i].reason;
+        }
+      }
       plan.push_back(json::object{{"endpoint", p.endpoint},
                                   {"name", p.name},
                                   {"memberId", etcd::member_id_hex(p.member_id)},

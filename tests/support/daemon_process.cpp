@@ -31,6 +31,7 @@ DaemonConfig config_for(const EtcdCluster& cluster, int member, const DaemonSett
   c.poll_interval = s.poll_interval;
   c.rule = s.rule;
   c.min_interval = s.min_interval;
+  c.min_reclaim = s.min_reclaim;
   c.wait_between_defrags = s.wait_between_defrags;
   c.move_leader = s.move_leader;
   c.policy_extra = s.policy_extra;
@@ -64,6 +65,7 @@ std::string DaemonConfig::toml() const {
   put_optional(out, "poll_interval", poll_interval);
   put_optional(out, "rule", rule);
   put_optional(out, "min_interval", min_interval);
+  put_optional(out, "min_reclaim", min_reclaim);
   put_optional(out, "wait_between_defrags", wait_between_defrags);
   // A boolean, or the string "auto".
   out << "move_leader = " << (move_leader == "auto" ? "\"auto\"" : move_leader) << "\n";

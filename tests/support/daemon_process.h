@@ -30,6 +30,9 @@ struct DaemonConfig {
   std::string poll_interval = "1s";
   std::string rule = "dbSizeFree > 8*1024*1024";
   std::string min_interval = "1h";
+  // The test clusters hold a few MiB against etcd's 2 GiB quota, under the daemon's default floor
+  // (2 % of the quota): no floor unless a test sets one ("" = the daemon's default).
+  std::string min_reclaim = "0";
   std::string wait_between_defrags;  // optional
   std::string move_leader = "false";
   std::string pause_file;    // optional
@@ -46,6 +49,7 @@ struct DaemonSettings {
   std::string poll_interval = "1s";
   std::string rule = "dbSizeFree > 8*1024*1024";
   std::string min_interval = "1h";
+  std::string min_reclaim = "0";  // as DaemonConfig's
   std::string wait_between_defrags = "0s";
   std::string ttl = "10s";
   std::string move_leader = "false";

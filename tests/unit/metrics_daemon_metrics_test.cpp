@@ -90,6 +90,8 @@ const std::vector<std::string> kContractFamilies = {
     "etcd_defragd_member_healthy",
     "etcd_defragd_member_alarm_active",
     "etcd_defragd_member_rule_match",
+    "etcd_defragd_member_reclaim_floor_blocked",
+    "etcd_defragd_member_reclaim_floor_bytes",
     "etcd_defragd_runs_total",
     "etcd_defragd_member_defrags_total",
     "etcd_defragd_defrag_duration_seconds",
@@ -475,6 +477,34 @@ TEST_CASE("metrics show each member's published disk room and count the runs' no
                               {{"member", "m2"}, {"result", "skipped"}})) == 1);
   CHECK_FALSE(value_of(text, disk(labels_of("m1", "a1", "http://m1:2379"))));
   CHECK_FALSE(value_of(text, "etcd_defragd_data_dir_free_bytes"));
+}
+
+TEST_CASE("metrics say per member whether the reclaim floor holds back a rule that fires") {
+  DaemonMetrics m("0.1.0");
+  MemberVerdict held{true, true};
+  held.reclaim_floor_blocked = true;
+  held.reclaim_floor_bytes = 40;
+  MemberVerdict quiet{true, false};
+  quiet.reclaim_floor_blocked = false;
+  quiet.reclaim_floor_bytes = 40;
+  m.update_members({member("m1", 0xa1, "http://m1:2379", 1000, 990, 0xa1),
+                    member("m2", 0xa2, "http://m2:2379", 1000, 400, 0xa1),
+                    member("m3", 0xa3, "http://m3:2379", 1000, 400, 0xa1)},
+                   {held, quiet, {true, std::nullopt}});
+  const auto text = m.serialize();
+  const auto m1 = labels_of("m1", "a1", "http://m1:2379");
+  const auto m2 = labels_of("m2", "a2", "http://m2:2379");
+  CHECK(value_of(text, series("etcd_defragd_member_reclaim_floor_blocked", m1)) == 1.0);
+  CHECK(value_of(text, series("etcd_defragd_member_rule_match", m1)) == 1.0);  // unchanged
+  CHECK(value_of(text, series("etcd_defragd_member_reclaim_floor_blocked", m2)) == 0.0);
+  CHECK(value_of(text, series("etcd_defragd_member_reclaim_floor_bytes", m1)) == 40.0);
+  // No verdict, no series: like rule_match.
+  CHECK_FALSE(mentions(text, "etcd_defragd_member_reclaim_floor_blocked{endpoint=\"http://m3"));
+  // A verdict without the floor's means no floor.
+  m.update_members({member("m1", 0xa1, "http://m1:2379", 1000, 990, 0xa1)}, {{true, true}});
+  const auto later = m.serialize();
+  CHECK(value_of(later, series("etcd_defragd_member_reclaim_floor_blocked", m1)) == 0.0);
+  CHECK(value_of(later, series("etcd_defragd_member_reclaim_floor_bytes", m1)) == 0.0);
 }
 
 TEST_CASE("metrics certificate expiry series are replaced as a whole, gone members removed") {

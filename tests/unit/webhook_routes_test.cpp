@@ -254,3 +254,20 @@ TEST_CASE("webhook routes: the operator's dry run returns the plan with the lead
   CHECK(run.status == 202);
   CHECK(f.loop->run_pending());
 }
+
+TEST_CASE("webhook: the dry-run plan shows the members the reclaim floor holds back") {
+  Fixture f;
+  service::LoopSettings s;
+  s.seeds = {edd::test::kEtcd1, edd::test::kEtcd2, edd::test::kEtcd3};
+  s.local_endpoint = edd::test::kEtcd1;
+  s.identity = "me";
+  s.run.min_reclaim.bytes = 100'000'000;  // each member would give back 60 MB
+  f.loop->replace_settings(s);
+  f.routes(kToken);
+  (void)f.loop->step();
+  const auto r = f.send(post("/v1/defrag", "", kToken, "dry_run=1"));
+  CHECK(r.status == 200);
+  CHECK_THAT(r.body, Catch::Contains(R"x("action":"skip (reclaim floor)")x"));
+  CHECK_THAT(r.body, Catch::Contains("would give back 60 MB"));
+  CHECK(r.body.find(R"("action":"defragment")") == std::string::npos);
+}
