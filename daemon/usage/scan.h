@@ -1,0 +1,48 @@
+// The paced, paginated scan behind `usage`: serializable Range pages from one member, all at the
+// revision of the first page (so the pages are one consistent picture), each page starting
+// after the last key of the one before, paced to a rate of keys per second. Pure: etcd through
+// KeyScanner, time through Clock. Not thread-safe (one scan per call).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "etcd/key_scanner.h"
+
+namespace edd::usage {
+
+struct ScanOptions {
+  std::string endpoint;
+  std::string prefix;  // "" scans every key
+  std::int64_t page_size = 1000;
+  double rate_keys_per_second = 0;  // 0: unpaced
+};
+
+struct ScanProgress {
+  std::int64_t keys = 0;
+  std::int64_t pages = 0;
+  std::int64_t value_bytes = 0;
+  std::int64_t revision = 0;
+  std::chrono::milliseconds elapsed{0};
+};
+
+struct ScanHooks {
+  std::function<void(const etcd::ScannedKey&)> on_key{};
+  std::function<void(const ScanProgress&)> on_page{};  // optional, after each page
+  std::function<bool()> keep_going{};                  // optional: false stops before a page
+};
+
+// The range [key, range_end) holding every key that starts with prefix ("" = every key).
+etcd::PageRequest first_page(const std::string& prefix, std::int64_t page_size);
+
+// Returns the final progress (keys, pages, revision, duration). A page that fails ends the
+// scan with its error (kCompacted when the scan's revision was compacted meanwhile); a scan
+// stopped by keep_going is a kFailedPrecondition error.
+Result<ScanProgress> scan_keys(etcd::KeyScanner& scanner, Clock& clock, const ScanOptions& options,
+                               const ScanHooks& hooks);
+
+}  // namespace edd::usage
