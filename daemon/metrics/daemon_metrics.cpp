@@ -161,6 +161,7 @@ struct DaemonMetrics::Impl {
 
   mutable std::mutex mutex;
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  UsageMetrics usage{*registry};
 
   Family<Gauge>& db_size;
   Family<Gauge>& db_size_in_use;
@@ -404,6 +405,11 @@ void DaemonMetrics::count_unauthorized(const std::string& reason) {
 void DaemonMetrics::count_http_connection_rejected(const std::string& reason) {
   std::lock_guard lock(impl_->mutex);
   impl_->http_rejected.Add({{"reason", reason}}).Increment();
+}
+
+void DaemonMetrics::record_usage_scan(const UsageScanSample& scan) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->usage.record(scan);
 }
 
 std::string DaemonMetrics::serialize() const {

@@ -12,6 +12,7 @@
 
 #include "defrag/report.h"
 #include "etcd/member_snapshot.h"
+#include "metrics/usage_metrics.h"
 #include "policy/trigger.h"
 
 namespace edd::metrics {
@@ -63,6 +64,9 @@ class DaemonMetrics {
   // A connection the HTTP listener refused, evicted or cut at a deadline, by reason (see
   // http::connection_event_name; the known ones are exported from zero).
   void count_http_connection_rejected(const std::string& reason);
+
+  // The daemon's last usage scan (metrics/usage_metrics.h): its top prefixes replace the last's.
+  void record_usage_scan(const UsageScanSample& scan);
 
   // Prometheus text exposition format 0.0.4.
   std::string serialize() const;

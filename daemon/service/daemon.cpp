@@ -78,6 +78,7 @@ Daemon::Daemon(const config::Config& cfg, World world, Log& log, const Wiring& w
       loop_(client_, client_, lock_, world_.clock, hooks(), wiring.settings, observer_) {
   webhook_ = webhook_settings(cfg.http);
   quota_probe_ = wiring.etcd.quota_probe;
+  scanner_ = wiring.etcd.scanner;
   observer_.first_poll = [this] {
     world_.notifier.notify("READY=1");
     std::lock_guard l(cfg_mu_);
@@ -119,7 +120,38 @@ StepResult Daemon::step() {
   log_step(r);
   world_.notifier.notify("STATUS=last poll: " + decision_name(r.decision) +
                          "; actor: " + loop_.actor());
+  scan_usage_if_due(r);
   return r;
+}
+
+void Daemon::scan_usage_if_due(const StepResult& r) {
+  config::UsageScanConfig cfg;
+  std::shared_ptr<etcd::KeyScanner> scanner;
+  std::string endpoint;
+  {
+    std::lock_guard l(cfg_mu_);
+    cfg = cfg_.usage_scan;
+    scanner = scanner_;
+    endpoint = cfg_.etcd.local_endpoint;  // this host's member: the scan reads it alone
+    if (endpoint.empty() && !cfg_.etcd.endpoints.empty()) endpoint = cfg_.etcd.endpoints.front();
+  }
+  // Never right after a run (the next step may have more to do) nor when one is asked for.
+  if (!scanner || endpoint.empty() || r.report || stopping_ ||
+      !usage_schedule_.due(cfg, world_.clock.now(), loop_.lock_held(), loop_.run_pending())) {
+    return;
+  }
+  auto sample = scan_usage(*scanner, world_.clock, cfg, endpoint,
+                           [this] { return !stopping_ && !loop_.run_pending(); });
+  if (!sample) {
+    if (!stopping_ && !loop_.run_pending()) {
+      usage_schedule_.attempted(world_.clock.now());
+      log_.warn("usage scan failed: " + sample.error().message);
+    }
+    return;  // a scan stopped for a run or a stop is tried again after the next step
+  }
+  usage_schedule_.attempted(world_.clock.now());
+  metrics_.record_usage_scan(*sample);
+  log_.info(usage_scan_line(*sample, endpoint));
 }
 
 void Daemon::log_step(const StepResult& r) {
@@ -161,6 +193,10 @@ void Daemon::reload(const config::Config& fresh) {
   }
   for (const auto& w : wiring->warnings) log_.warn(w);
   client_.replace(wiring->etcd.clients);
+  {
+    std::lock_guard l(cfg_mu_);
+    scanner_ = wiring->etcd.scanner;
+  }
   log_.info("etcd client rebuilt: certificates and credentials re-read");
   {
     std::lock_guard l(cfg_mu_);
@@ -171,6 +207,7 @@ void Daemon::reload(const config::Config& fresh) {
 
 void Daemon::request_stop() {
   world_.notifier.notify("STOPPING=1");
+  stopping_ = true;
   loop_.request_stop();
 }
 

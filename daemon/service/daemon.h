@@ -5,6 +5,7 @@
 // are: step() on one worker, keep_alive() on one keeper, the rest from anywhere.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "service/log.h"
 #include "service/observer.h"
 #include "service/poll_log.h"
+#include "service/usage_scan.h"
 #include "service/webhook_routes.h"
 #include "service/world.h"
 
@@ -69,6 +71,8 @@ class Daemon {
   LoopHooks hooks();
   WebhookSettings webhook_settings(const config::HttpConfig& http);
   void log_step(const StepResult& r);
+  // After a step that ran nothing: the usage scan, when due (service/usage_scan.h).
+  void scan_usage_if_due(const StepResult& r);
 
   World world_;
   Log& log_;
@@ -82,7 +86,10 @@ class Daemon {
   etcd::SwappableClient client_;  // SIGHUP swaps in a new one: rotated certificates apply
   coord::LeaseLock lock_;
   DaemonLoop loop_;
-  PollLog poll_log_;  // the worker's only
+  PollLog poll_log_;                           // the worker's only
+  std::shared_ptr<etcd::KeyScanner> scanner_;  // guarded by cfg_mu_ (SIGHUP replaces it)
+  UsageScanSchedule usage_schedule_;           // the worker's only
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace edd::service

@@ -103,6 +103,10 @@ const std::vector<std::string> kContractFamilies = {
     "etcd_defragd_webhook_unauthorized_total",
     "etcd_defragd_http_connections_rejected_total",
     "etcd_defragd_build_info",
+    "etcd_defragd_prefix_keys",
+    "etcd_defragd_prefix_value_bytes",
+    "etcd_defragd_usage_scan_duration_seconds",
+    "etcd_defragd_usage_scan_timestamp_seconds",
 };
 
 }  // namespace
@@ -116,6 +120,9 @@ TEST_CASE("metrics export every family of the contract with HELP and TYPE") {
   m.record_run(Trigger::kRule, run, std::chrono::system_clock::now());
   m.record_poll(std::chrono::milliseconds(20), true);
   m.count_webhook(202);
+  m.record_usage_scan({{{"/registry/pods", 3, 300}, {"other", 0, 0}},
+                       std::chrono::seconds(2),
+                       std::chrono::system_clock::now()});
   const auto text = m.serialize();
 
   for (const auto& family : kContractFamilies) {
