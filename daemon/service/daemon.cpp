@@ -128,30 +128,32 @@ void Daemon::scan_usage_if_due(const StepResult& r) {
   config::UsageScanConfig cfg;
   std::shared_ptr<etcd::KeyScanner> scanner;
   std::string endpoint;
+  std::chrono::milliseconds poll_interval{0};
   {
     std::lock_guard l(cfg_mu_);
     cfg = cfg_.usage_scan;
     scanner = scanner_;
     endpoint = cfg_.etcd.local_endpoint;  // this host's member: the scan reads it alone
     if (endpoint.empty() && !cfg_.etcd.endpoints.empty()) endpoint = cfg_.etcd.endpoints.front();
+    poll_interval = cfg_.policy.poll_interval;
   }
-  // Never right after a run (the next step may have more to do) nor when one is asked for.
-  if (!scanner || endpoint.empty() || r.report || stopping_ ||
-      !usage_schedule_.due(cfg, world_.clock.now(), loop_.lock_held(), loop_.run_pending())) {
-    return;
+  // Never right after a run (the next step may have more to do).
+  if (!scanner || endpoint.empty() || r.report || stopping_) return;
+  UsageSliceInputs in;
+  in.actor = loop_.lock_held();
+  in.run_pending = loop_.run_pending();
+  // Half a poll interval at most, so the next poll comes on time (and /healthz stays fresh).
+  in.budget = std::max(poll_interval / 2, std::chrono::milliseconds(500));
+  in.keep_going = [this] { return !stopping_ && !loop_.run_pending(); };
+  auto sample = usage_scan_.slice(*scanner, world_.clock, cfg, endpoint, in);
+  if (!sample && sample.error().code == ErrorCode::kCompacted) {
+    log_.info("usage scan on " + endpoint + " starts again: its revision was compacted");
+  } else if (!sample) {
+    log_.warn("usage scan on " + endpoint + " failed: " + sample.error().message);
+  } else if (*sample) {
+    metrics_.record_usage_scan(**sample);
+    log_.info(usage_scan_line(**sample, endpoint));
   }
-  auto sample = scan_usage(*scanner, world_.clock, cfg, endpoint,
-                           [this] { return !stopping_ && !loop_.run_pending(); });
-  if (!sample) {
-    if (!stopping_ && !loop_.run_pending()) {
-      usage_schedule_.attempted(world_.clock.now());
-      log_.warn("usage scan failed: " + sample.error().message);
-    }
-    return;  // a scan stopped for a run or a stop is tried again after the next step
-  }
-  usage_schedule_.attempted(world_.clock.now());
-  metrics_.record_usage_scan(*sample);
-  log_.info(usage_scan_line(*sample, endpoint));
 }
 
 void Daemon::log_step(const StepResult& r) {

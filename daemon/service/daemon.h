@@ -71,7 +71,7 @@ class Daemon {
   LoopHooks hooks();
   WebhookSettings webhook_settings(const config::HttpConfig& http);
   void log_step(const StepResult& r);
-  // After a step that ran nothing: the usage scan, when due (service/usage_scan.h).
+  // After a step that ran nothing: a slice of the usage scan, when due (service/usage_scan.h).
   void scan_usage_if_due(const StepResult& r);
 
   World world_;
@@ -88,7 +88,7 @@ class Daemon {
   DaemonLoop loop_;
   PollLog poll_log_;                           // the worker's only
   std::shared_ptr<etcd::KeyScanner> scanner_;  // guarded by cfg_mu_ (SIGHUP replaces it)
-  UsageScanSchedule usage_schedule_;           // the worker's only
+  UsageScanJob usage_scan_;                    // the worker's only
   std::atomic<bool> stopping_{false};
 };
 

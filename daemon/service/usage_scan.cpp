@@ -3,33 +3,51 @@
 #include <cstdio>
 
 #include "common/bytes.h"
-#include "usage/scan.h"
-#include "usage/usage.h"
 
 namespace edd::service {
 
-bool UsageScanSchedule::due(const config::UsageScanConfig& cfg, Clock::time_point now, bool actor,
-                            bool run_pending) const {
-  if (!cfg.enabled || !actor || run_pending) return false;
-  return !last_ || now - *last_ >= cfg.interval;
+Result<std::optional<metrics::UsageScanSample>> UsageScanJob::slice(
+    etcd::KeyScanner& scanner, Clock& clock, const config::UsageScanConfig& cfg,
+    const std::string& endpoint, const UsageSliceInputs& in) {
+  if (!cfg.enabled || !in.actor) {
+    current_.reset();  // another daemon scans now
+    return std::optional<metrics::UsageScanSample>{};
+  }
+  if (in.run_pending) return std::optional<metrics::UsageScanSample>{};
+  if (!current_) {
+    if (last_end_ && clock.now() - *last_end_ < cfg.interval) {
+      return std::optional<metrics::UsageScanSample>{};
+    }
+    usage::ScanOptions options{endpoint, "", cfg.page_size, cfg.rate};
+    current_.emplace(Scan{options, static_cast<std::size_t>(cfg.top),
+                          usage::UsageAggregator(usage::Grouping{}), usage::start_scan(options)});
+  }
+  const auto slice_start = clock.now();
+  usage::ScanHooks hooks;
+  hooks.on_key = [this](const etcd::ScannedKey& k) { current_->aggregator.add(k); };
+  hooks.keep_going = [&] {
+    return clock.now() - slice_start < in.budget && (!in.keep_going || in.keep_going());
+  };
+  auto s = usage::continue_scan(scanner, clock, current_->options, current_->cursor, hooks);
+  if (!s) {
+    current_.reset();
+    if (s.error().code != ErrorCode::kCompacted) last_end_ = clock.now();
+    return s.error();
+  }
+  if (!current_->cursor.done) return std::optional<metrics::UsageScanSample>{};
+  auto sample = finish(*current_, clock);
+  current_.reset();
+  last_end_ = clock.now();
+  return std::optional<metrics::UsageScanSample>{std::move(sample)};
 }
 
-Result<metrics::UsageScanSample> scan_usage(etcd::KeyScanner& scanner, Clock& clock,
-                                            const config::UsageScanConfig& cfg,
-                                            const std::string& endpoint,
-                                            const std::function<bool()>& keep_going) {
-  usage::UsageAggregator aggregator(usage::Grouping{});
-  usage::ScanHooks hooks;
-  hooks.on_key = [&](const etcd::ScannedKey& k) { aggregator.add(k); };
-  hooks.keep_going = keep_going;
-  auto progress = usage::scan_keys(scanner, clock, {endpoint, "", cfg.page_size, cfg.rate}, hooks);
-  if (!progress) return progress.error();
-  const auto summary = aggregator.summary(static_cast<std::size_t>(cfg.top));
+metrics::UsageScanSample UsageScanJob::finish(const Scan& scan, Clock& clock) const {
+  const auto summary = scan.aggregator.summary(scan.top);
   metrics::UsageScanSample sample;
   for (const auto& g : summary.groups) sample.prefixes.push_back({g.prefix, g.keys, g.value_bytes});
   // Always there, 0 when every prefix made the top N: sum() over prefixes is the total.
   sample.prefixes.push_back({"other", summary.other.keys, summary.other.value_bytes});
-  sample.took = progress->elapsed;
+  sample.took = scan.cursor.progress.elapsed;
   sample.finished = clock.wall_now();
   return sample;
 }

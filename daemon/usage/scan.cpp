@@ -44,34 +44,57 @@ etcd::PageRequest first_page(const std::string& prefix, std::int64_t page_size) 
   return req;
 }
 
-Result<ScanProgress> scan_keys(etcd::KeyScanner& scanner, Clock& clock, const ScanOptions& options,
-                               const ScanHooks& hooks) {
-  const auto start = clock.now();
-  ScanProgress progress;
-  etcd::PageRequest req = first_page(options.prefix, options.page_size);
-  for (;;) {
-    if (hooks.keep_going && !hooks.keep_going()) {
-      return make_error(ErrorCode::kFailedPrecondition, "usage scan stopped");
+ScanCursor start_scan(const ScanOptions& options) {
+  return {first_page(options.prefix, options.page_size), {}, false};
+}
+
+Status continue_scan(etcd::KeyScanner& scanner, Clock& clock, const ScanOptions& options,
+                     ScanCursor& cursor, const ScanHooks& hooks) {
+  const auto slice_start = clock.now();
+  auto mark = slice_start;
+  std::int64_t slice_keys = 0;
+  auto account = [&] {
+    const auto now = clock.now();
+    cursor.progress.elapsed += duration_cast<milliseconds>(now - mark);
+    mark = now;
+  };
+  while (!cursor.done) {
+    if (hooks.keep_going && !hooks.keep_going()) break;
+    auto page = scanner.range_page(options.endpoint, cursor.next);
+    if (!page) {
+      account();
+      return page.error();
     }
-    auto page = scanner.range_page(options.endpoint, req);
-    if (!page) return page.error();
-    if (progress.pages == 0) progress.revision = page->revision;
-    ++progress.pages;
+    ScanProgress& p = cursor.progress;
+    if (p.pages == 0) p.revision = page->revision;
+    ++p.pages;
     for (const auto& key : page->keys) {
-      ++progress.keys;
-      progress.value_bytes += key.value_bytes;
+      ++p.keys;
+      p.value_bytes += key.value_bytes;
       if (hooks.on_key) hooks.on_key(key);
     }
-    progress.elapsed = duration_cast<milliseconds>(clock.now() - start);
-    if (hooks.on_page) hooks.on_page(progress);
-    if (!page->more || page->keys.empty()) break;
+    slice_keys += static_cast<std::int64_t>(page->keys.size());
+    account();
+    if (hooks.on_page) hooks.on_page(p);
+    if (!page->more || page->keys.empty()) {
+      cursor.done = true;
+      break;
+    }
     // The next page: just after this page's last key, at the first page's revision.
-    req.key = page->keys.back().key + std::string(1, '\0');
-    req.revision = progress.revision;
-    pace(clock, start, progress.keys, options.rate_keys_per_second);
+    cursor.next.key = page->keys.back().key + std::string(1, '\0');
+    cursor.next.revision = p.revision;
+    pace(clock, slice_start, slice_keys, options.rate_keys_per_second);
+    account();
   }
-  progress.elapsed = duration_cast<milliseconds>(clock.now() - start);
-  return progress;
+  return {};
+}
+
+Result<ScanProgress> scan_keys(etcd::KeyScanner& scanner, Clock& clock, const ScanOptions& options,
+                               const ScanHooks& hooks) {
+  ScanCursor cursor = start_scan(options);
+  if (auto s = continue_scan(scanner, clock, options, cursor, hooks); !s) return s.error();
+  if (!cursor.done) return make_error(ErrorCode::kFailedPrecondition, "usage scan stopped");
+  return cursor.progress;
 }
 
 }  // namespace edd::usage

@@ -39,9 +39,24 @@ struct ScanHooks {
 // The range [key, range_end) holding every key that starts with prefix ("" = every key).
 etcd::PageRequest first_page(const std::string& prefix, std::int64_t page_size);
 
-// Returns the final progress (keys, pages, revision, duration). A page that fails ends the
-// scan with its error (kCompacted when the scan's revision was compacted meanwhile); a scan
-// stopped by keep_going is a kFailedPrecondition error.
+// Where a scan stands between slices (the daemon scans a slice per step, so polls go on): the
+// next page to ask for and what was read so far. progress.elapsed counts reading time only.
+struct ScanCursor {
+  etcd::PageRequest next;
+  ScanProgress progress;
+  bool done = false;
+};
+ScanCursor start_scan(const ScanOptions& options);
+
+// Reads pages until the scan is done or keep_going() says stop (asked before each page); the
+// pacing holds within the slice. A failed page is returned as is and leaves the cursor where
+// it was (kCompacted: the scan's revision is gone, start again).
+Status continue_scan(etcd::KeyScanner& scanner, Clock& clock, const ScanOptions& options,
+                     ScanCursor& cursor, const ScanHooks& hooks);
+
+// The whole scan in one go. Returns the final progress (keys, pages, revision, duration). A page
+// that fails ends the scan with its error (kCompacted when the scan's revision was compacted
+// meanwhile); a scan stopped by keep_going is a kFailedPrecondition error.
 Result<ScanProgress> scan_keys(etcd::KeyScanner& scanner, Clock& clock, const ScanOptions& options,
                                const ScanHooks& hooks);
 
