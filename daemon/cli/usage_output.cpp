@@ -55,7 +55,7 @@ std::string render_usage_table(const UsageReport& r) {
   std::string out = render_table(header, rows);
   out += "scanned " + std::to_string(r.summary.total.keys) + " keys under \"" + r.prefix +
          "\" on " + r.endpoint + " at revision " + std::to_string(r.revision) + " in " +
-         std::to_string(r.pages) + " pages, " + seconds(r.took) + "\n";
+         std::to_string(r.pages) + (r.pages == 1 ? " page, " : " pages, ") + seconds(r.took) + "\n";
   return out;
 }
 

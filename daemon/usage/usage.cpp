@@ -34,7 +34,11 @@ std::string kubernetes_group(std::string_view key, GroupBy by) {
   std::size_t resource_segments = 2;
   const std::string_view second = key.substr(kRegistry.size());
   const std::string_view second_name = second.substr(0, second.find('/'));
-  if (second_name.find('.') != std::string_view::npos) resource_segments = 3;
+  // Services are the one core resource kept one level deeper: /registry/services/specs/<ns>/<name>
+  // and /registry/services/endpoints/<ns>/<name>.
+  if (second_name.find('.') != std::string_view::npos || second_name == "services") {
+    resource_segments = 3;
+  }
   // A namespaced object has two segments below its resource (namespace, name); a cluster-scoped
   // one has one (name), and its own name must not become a group.
   if (by == GroupBy::kNamespace && segment_count(key) >= resource_segments + 2) {

@@ -29,7 +29,8 @@ struct Grouping {
 // take is its own group. Kubernetes stores a namespaced object at
 // /registry/<resource>/<namespace>/<name>, a cluster-scoped one at /registry/<resource>/<name>,
 // and custom or aggregated resources under their API group, whose name has a dot
-// (/registry/cilium.io/ciliumendpoints/<namespace>/<name>).
+// (/registry/cilium.io/ciliumendpoints/<namespace>/<name>); services sit one level deeper too
+// (/registry/services/specs/<namespace>/<name>, /registry/services/endpoints/...).
 std::string group_of(std::string_view key, const Grouping& grouping);
 
 struct PrefixUsage {

@@ -40,6 +40,9 @@ std::vector<Seeded> kubernetes_layout() {
   for (int i = 0; i < 6; ++i) {
     out.push_back({"/registry/cilium.io/ciliumendpoints/team-a/ep-" + std::to_string(i), 900, 1});
   }
+  for (const char* kind : {"specs", "endpoints"}) {
+    out.push_back({std::string("/registry/services/") + kind + "/default/kubernetes", 700, 2});
+  }
   for (int i = 0; i < 7; ++i) out.push_back({"/calico/ipam/v2/block-" + std::to_string(i), 64, 1});
   out.push_back({"/other/app/config", 10, 1});
   return out;
@@ -156,7 +159,9 @@ TEST_CASE(
   // The default, Kubernetes-aware grouping: keys, bytes and versions as seeded.
   const json::object by_resource = usage_json(*cluster, {"--top", "0"});
   const auto expected = expected_groups(keys, [](const std::string& k) {
-    if (k.starts_with("/registry/cilium.io/")) return first_segments(k, 3);
+    if (k.starts_with("/registry/cilium.io/") || k.starts_with("/registry/services/")) {
+      return first_segments(k, 3);
+    }
     if (k.starts_with("/registry/")) return first_segments(k, 2);
     return first_segments(k, 1);
   });
@@ -188,6 +193,7 @@ TEST_CASE("usage --by namespace, --prefix and --top on a real cluster", "[usage]
   CHECK(groups.at("/registry/cilium.io/ciliumendpoints/team-a").keys == 6);
   CHECK(groups.at("/registry/nodes").keys == 5);  // cluster-scoped: not split by name
   CHECK(groups.count("/registry/nodes/node-0") == 0);
+  CHECK(groups.at("/registry/services/specs/default").keys == 1);
 
   const json::object events =
       usage_json(*cluster, {"--prefix", "/registry/events/", "--by", "namespace", "--top", "2"});
@@ -201,7 +207,7 @@ TEST_CASE("usage --by namespace, --prefix and --top on a real cluster", "[usage]
   INFO(table.out << table.err);
   REQUIRE(table.exit_code == 0);
   CHECK(table.out.find("| /registry/events ") != std::string::npos);
-  CHECK(table.out.find("other (5 prefixes)") != std::string::npos);
+  CHECK(table.out.find("other (7 prefixes)") != std::string::npos);
   CHECK(table.out.find("REVISIONS") != std::string::npos);
   CHECK(table.out.find("| TOTAL ") != std::string::npos);
   CHECK(table.out.find("scanned " + std::to_string(keys.size()) + " keys") != std::string::npos);

@@ -19,6 +19,9 @@ TEST_CASE("usage groups Kubernetes keys by resource by default", "[usage]") {
         "/registry/cilium.io/ciliumendpoints");
   CHECK(group_of("/registry/apiregistration.k8s.io/apiservices/v1.apps", g) ==
         "/registry/apiregistration.k8s.io/apiservices");
+  CHECK(group_of("/registry/services/specs/default/kubernetes", g) == "/registry/services/specs");
+  CHECK(group_of("/registry/services/endpoints/default/kubernetes", g) ==
+        "/registry/services/endpoints");
   // Outside /registry: the first segment; a key with no slash is its own group.
   CHECK(group_of("/calico/ipam/v2/host/a", g) == "/calico");
   CHECK(group_of("/registry", g) == "/registry");
@@ -34,6 +37,8 @@ TEST_CASE("usage --by namespace splits namespaced resources and keeps cluster-sc
   CHECK(group_of("/registry/cilium.io/ciliumendpoints/kube-system/ep-1", g) ==
         "/registry/cilium.io/ciliumendpoints/kube-system");
   CHECK(group_of("/registry/cilium.io/ciliumnodes/node-1", g) == "/registry/cilium.io/ciliumnodes");
+  CHECK(group_of("/registry/services/specs/default/kubernetes", g) ==
+        "/registry/services/specs/default");
   CHECK(group_of("/other/a/b/c", g) == "/other");
 }
 
