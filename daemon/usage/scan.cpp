@@ -1,5 +1,7 @@
 #include "usage/scan.h"
 
+#include <algorithm>
+
 namespace edd::usage {
 namespace {
 
@@ -30,6 +32,13 @@ void pace(Clock& clock, Clock::time_point start, std::int64_t keys, double rate)
 }
 
 }  // namespace
+
+std::int64_t next_page_limit(std::int64_t limit, std::int64_t page_bytes,
+                             const ScanOptions& options) {
+  if (page_bytes > options.max_page_bytes) return std::max<std::int64_t>(1, limit / 2);
+  if (page_bytes < options.max_page_bytes / 4) return std::min(options.page_size, limit * 2);
+  return limit;
+}
 
 etcd::PageRequest first_page(const std::string& prefix, std::int64_t page_size) {
   etcd::PageRequest req;
@@ -68,11 +77,13 @@ Status continue_scan(etcd::KeyScanner& scanner, Clock& clock, const ScanOptions&
     ScanProgress& p = cursor.progress;
     if (p.pages == 0) p.revision = page->revision;
     ++p.pages;
+    std::int64_t page_bytes = 0;
     for (const auto& key : page->keys) {
       ++p.keys;
-      p.value_bytes += key.value_bytes;
+      page_bytes += key.value_bytes;
       if (hooks.on_key) hooks.on_key(key);
     }
+    p.value_bytes += page_bytes;
     slice_keys += static_cast<std::int64_t>(page->keys.size());
     account();
     if (hooks.on_page) hooks.on_page(p);
@@ -83,6 +94,7 @@ Status continue_scan(etcd::KeyScanner& scanner, Clock& clock, const ScanOptions&
     // The next page: just after this page's last key, at the first page's revision.
     cursor.next.key = page->keys.back().key + std::string(1, '\0');
     cursor.next.revision = p.revision;
+    cursor.next.limit = next_page_limit(cursor.next.limit, page_bytes, options);
     pace(clock, slice_start, slice_keys, options.rate_keys_per_second);
     account();
   }

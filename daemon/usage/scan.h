@@ -20,6 +20,10 @@ struct ScanOptions {
   std::string prefix;  // "" scans every key
   std::int64_t page_size = 1000;
   double rate_keys_per_second = 0;  // 0: unpaced
+  // A page whose values add up to more halves the next page's key limit (down to 1); pages
+  // under a quarter of it double it again (up to page_size). etcd builds each response in
+  // memory, and so do we: Kubernetes values range from bytes to 1.5 MiB.
+  std::int64_t max_page_bytes = std::int64_t{16} << 20;
 };
 
 struct ScanProgress {
@@ -35,6 +39,10 @@ struct ScanHooks {
   std::function<void(const ScanProgress&)> on_page{};  // optional, after each page
   std::function<bool()> keep_going{};                  // optional: false stops before a page
 };
+
+// The key limit of the page after one of `limit` keys and `page_bytes` bytes of values.
+std::int64_t next_page_limit(std::int64_t limit, std::int64_t page_bytes,
+                             const ScanOptions& options);
 
 // The range [key, range_end) holding every key that starts with prefix ("" = every key).
 etcd::PageRequest first_page(const std::string& prefix, std::int64_t page_size);

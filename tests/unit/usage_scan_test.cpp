@@ -118,3 +118,27 @@ TEST_CASE("a usage scan stops before the next page when asked to", "[usage]") {
   REQUIRE_FALSE(result);
   CHECK(fake.requests.size() == 2);
 }
+
+TEST_CASE("the usage scan halves its pages after a page of large values, and grows them back",
+          "[usage]") {
+  edd::usage::ScanOptions o{"e", "", 1000, 0};
+  o.max_page_bytes = 16 << 20;
+  CHECK(edd::usage::next_page_limit(1000, 20 << 20, o) == 500);
+  CHECK(edd::usage::next_page_limit(1, 40 << 20, o) == 1);
+  CHECK(edd::usage::next_page_limit(500, 8 << 20, o) == 500);
+  CHECK(edd::usage::next_page_limit(500, 1 << 20, o) == 1000);
+  CHECK(edd::usage::next_page_limit(1000, 0, o) == 1000);
+
+  FakeScanner fake;
+  for (int i = 0; i < 20; ++i) fake.keys["/k/" + std::to_string(100 + i)] = 1000;
+  edd::ManualClock clock;
+  o.page_size = 8;
+  o.max_page_bytes = 2500;  // 3 values: the first page of 8 is too big
+  auto result = edd::usage::scan_keys(fake, clock, o, {});
+  REQUIRE(result);
+  CHECK(result->keys == 20);
+  REQUIRE(fake.requests.size() >= 3);
+  CHECK(fake.requests[0].limit == 8);
+  CHECK(fake.requests[1].limit == 4);
+  CHECK(fake.requests[2].limit == 2);
+}
