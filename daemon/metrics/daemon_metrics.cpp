@@ -412,6 +412,11 @@ void DaemonMetrics::record_usage_scan(const UsageScanSample& scan) {
   impl_->usage.record(scan);
 }
 
+void DaemonMetrics::clear_usage_prefixes() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->usage.clear_prefixes();
+}
+
 std::string DaemonMetrics::serialize() const {
   // Under the same lock as the updates, so a scrape never sees half a poll.
   std::lock_guard lock(impl_->mutex);

@@ -67,6 +67,7 @@ class DaemonMetrics {
 
   // The daemon's last usage scan (metrics/usage_metrics.h): its top prefixes replace the last's.
   void record_usage_scan(const UsageScanSample& scan);
+  void clear_usage_prefixes();  // this daemon no longer holds the lock
 
   // Prometheus text exposition format 0.0.4.
   std::string serialize() const;

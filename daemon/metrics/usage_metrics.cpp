@@ -49,4 +49,12 @@ void UsageMetrics::record(const UsageScanSample& scan) {
   timestamp_.Set(std::chrono::duration<double>(scan.finished.time_since_epoch()).count());
 }
 
+void UsageMetrics::clear_prefixes() {
+  for (const auto& [prefix, gauges] : series_) {
+    keys_.Remove(gauges.first);
+    value_bytes_.Remove(gauges.second);
+  }
+  series_.clear();
+}
+
 }  // namespace edd::metrics

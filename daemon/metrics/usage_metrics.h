@@ -36,6 +36,9 @@ class UsageMetrics {
   explicit UsageMetrics(prometheus::Registry& registry);
   // Replaces the previous scan's prefix series with this scan's.
   void record(const UsageScanSample& scan);
+  // Removes every prefix series (a daemon that lost the lock: the new actor's scan speaks now);
+  // the duration and timestamp of its last scan stay.
+  void clear_prefixes();
 
  private:
   prometheus::Family<prometheus::Gauge>& keys_;

@@ -137,10 +137,15 @@ void Daemon::scan_usage_if_due(const StepResult& r) {
     if (endpoint.empty() && !cfg_.etcd.endpoints.empty()) endpoint = cfg_.etcd.endpoints.front();
     poll_interval = cfg_.policy.poll_interval;
   }
-  // Never right after a run (the next step may have more to do).
-  if (!scanner || endpoint.empty() || r.report || stopping_) return;
   UsageSliceInputs in;
   in.actor = loop_.lock_held();
+  if (!in.actor && usage_exported_) {
+    // Only the actor's scan is exported: a former actor's would linger, stale, beside it.
+    metrics_.clear_usage_prefixes();
+    usage_exported_ = false;
+  }
+  // Never right after a run (the next step may have more to do).
+  if (!scanner || endpoint.empty() || r.report || stopping_) return;
   in.run_pending = loop_.run_pending();
   // Half a poll interval at most, so the next poll comes on time (and /healthz stays fresh).
   in.budget = std::max(poll_interval / 2, std::chrono::milliseconds(500));
@@ -152,6 +157,7 @@ void Daemon::scan_usage_if_due(const StepResult& r) {
     log_.warn("usage scan on " + endpoint + " failed: " + sample.error().message);
   } else if (*sample) {
     metrics_.record_usage_scan(**sample);
+    usage_exported_ = true;
     log_.info(usage_scan_line(**sample, endpoint));
   }
 }

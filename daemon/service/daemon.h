@@ -89,6 +89,7 @@ class Daemon {
   PollLog poll_log_;                           // the worker's only
   std::shared_ptr<etcd::KeyScanner> scanner_;  // guarded by cfg_mu_ (SIGHUP replaces it)
   UsageScanJob usage_scan_;                    // the worker's only
+  bool usage_exported_ = false;                // the worker's only: prefix series are ours
   std::atomic<bool> stopping_{false};
 };
 
