@@ -4,7 +4,9 @@
 #   $EDD_CACHE_DIR (default ~/.cache/etcd-defragd)/etcd-v<version>/{etcd,etcdctl}
 #   $EDD_CACHE_DIR/etcd-<minor> -> the release tests use for that line (etcd-3.4: Debian's)
 #   $EDD_CACHE_DIR/etcd-defrag  -> the real etcd-defrag, when the module proxy serves it
-# Usage: install-etcd-versions.sh [3.4|3.5|3.6|3.7|x.y.z|etcd-defrag ...]   (default: all)
+#   $EDD_CACHE_DIR/dashboard-schema -> the Grafana dashboard schema check (scripts/dashboard-schema)
+# Usage: install-etcd-versions.sh [3.4|3.5|3.6|3.7|x.y.z|etcd-defrag|dashboard-schema ...]
+#        (default: all)
 # A version already built is not built again. The harness picks one with EDD_ETCD_VERSION.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,6 +17,8 @@ cd "$(dirname "$0")"
 declare -A line_release=([3.5]=3.5.35 [3.6]=3.6.16 [3.7]=3.7.3)
 extra_versions=(3.6.4)
 etcd_defrag_version=v0.42.0
+# Grafana's published dashboard schema as Go types (Apache-2.0), for tests/e2e/dashboards_test.sh.
+grafana_sdk_version=v0.0.22
 
 cache=${EDD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/etcd-defragd}
 mkdir -p "$cache"
@@ -73,6 +77,25 @@ install_etcd_defrag() {
   ln -sfn "$bin" "$cache/etcd-defrag"
 }
 
+# Our dashboard schema check (scripts/dashboard-schema/main.go), built against the
+# grafana-foundation-sdk release pinned above.
+build_dashboard_schema() {
+  local out=$cache/dashboard-schema-$grafana_sdk_version src=$cache/build/dashboard-schema
+  if [ ! -x "$out/dashboard-schema" ] || [ dashboard-schema/main.go -nt "$out/dashboard-schema" ]; then
+    rm -rf "$src" && mkdir -p "$src" "$out"
+    cp dashboard-schema/main.go "$src/"
+    (
+      cd "$src"
+      go mod init edd.test/dashboard-schema >/dev/null 2>&1
+      go get "github.com/grafana/grafana-foundation-sdk/go@$grafana_sdk_version" >get.log 2>&1 ||
+        { cat get.log >&2; exit 1; }
+      go build -trimpath -o "$out/dashboard-schema" .
+    )
+    echo "install-etcd-versions: dashboard-schema built (grafana-foundation-sdk $grafana_sdk_version)"
+  fi
+  ln -sfn "$out/dashboard-schema" "$cache/dashboard-schema"
+}
+
 # Debian's etcd-server/etcd-client 3.4 (scripts/install-deps.sh) under the same layout.
 mkdir -p "$cache/etcd-3.4"
 ln -sfn /usr/bin/etcd "$cache/etcd-3.4/etcd"
@@ -85,7 +108,7 @@ ln -sfn /usr/bin/etcdctl "$cache/etcd-3.4/etcdctl"
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 command -v go >/dev/null || { echo "install-etcd-versions: no Go toolchain on PATH" >&2; exit 1; }
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(3.5 3.6 3.7 "${extra_versions[@]}" etcd-defrag)
+[ ${#wanted[@]} -gt 0 ] || wanted=(3.5 3.6 3.7 "${extra_versions[@]}" etcd-defrag dashboard-schema)
 for want in "${wanted[@]}"; do
   case $want in
     3.4) ;;
@@ -95,8 +118,10 @@ for want in "${wanted[@]}"; do
       ;;
     3.*.*) build_etcd "$want" ;;
     etcd-defrag) install_etcd_defrag ;;
+    dashboard-schema) build_dashboard_schema ;;
     *)
-      echo "install-etcd-versions: unknown version '$want' (3.4, 3.5, 3.6, 3.7, x.y.z, etcd-defrag)" >&2
+      echo "install-etcd-versions: unknown version '$want'" \
+        "(3.4, 3.5, 3.6, 3.7, x.y.z, etcd-defrag, dashboard-schema)" >&2
       exit 2
       ;;
   esac

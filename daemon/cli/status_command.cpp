@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli/certificate_output.h"
 #include "cli/status_output.h"
 #include "defrag/versions.h"
 #include "etcd/cluster_view.h"
@@ -39,7 +40,12 @@ int StatusCommand::run() const {
   view_options.quota_probe = etcd::make_metrics_quota_probe(*options);
   const auto view = etcd::fetch_cluster_view(**client, *endpoints, view_options);
 
-  std::cout << (write_out == "json" ? render_status_json(view) : render_status_table(view));
+  const CertificateReport certificates = check_certificates(*options, view);
+  if (write_out == "json") {
+    std::cout << add_certificates_to_json(render_status_json(view), certificates);
+  } else {
+    std::cout << render_status_table(view) << render_certificate_lines(certificates, view);
+  }
   // Under the table for a reader; on stderr with JSON, which carries them per member too.
   for (const auto& line : defrag::version_warnings(view)) {
     (write_out == "json" ? std::cerr : std::cout) << "WARNING: " << line << "\n";

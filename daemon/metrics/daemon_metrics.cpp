@@ -107,6 +107,11 @@ constexpr FamilySpec kHttpRejected{
     "etcd_defragd_http_connections_rejected_total",
     "HTTP connections refused, evicted or closed at a deadline to keep the listener available, by "
     "reason."};
+constexpr FamilySpec kCertificateExpiry{
+    "etcd_defragd_certificate_expiry_timestamp_seconds",
+    "Unix time the certificate stops being valid (notAfter): certificate=\"client\" is the one "
+    "this daemon uses, certificate=\"server\" each member's serving certificate as its TLS "
+    "handshake presented it."};
 constexpr FamilySpec kBuildInfo{"etcd_defragd_build_info", "Always 1; the label version is ours."};
 
 // The member label: its name, else its ID, else its endpoint, so a series always names it.
@@ -188,6 +193,8 @@ struct DaemonMetrics::Impl {
   Family<Counter>& webhook_requests;
   Family<Counter>& webhook_unauthorized;
   Family<Counter>& http_rejected;
+  Family<Gauge>& certificate_expiry;
+  std::vector<Gauge*> certificate_series;
 
   // Per-member series alive now, so the next update can remove the ones it no longer sets.
   using SeriesKey = std::pair<Family<Gauge>*, Labels>;
@@ -221,7 +228,8 @@ DaemonMetrics::Impl::Impl(const std::string& version)
       poll_errors(family<Counter>(*registry, kPollErrors).Add({})),
       webhook_requests(family<Counter>(*registry, kWebhookRequests)),
       webhook_unauthorized(family<Counter>(*registry, kWebhookUnauthorized)),
-      http_rejected(family<Counter>(*registry, kHttpRejected)) {
+      http_rejected(family<Counter>(*registry, kHttpRejected)),
+      certificate_expiry(family<Gauge>(*registry, kCertificateExpiry)) {
   family<Gauge>(*registry, kBuildInfo).Add({{"version", version}}).Set(1);
   start_from_zero();
 }
@@ -415,6 +423,19 @@ void DaemonMetrics::record_usage_scan(const UsageScanSample& scan) {
 void DaemonMetrics::clear_usage_prefixes() {
   std::lock_guard lock(impl_->mutex);
   impl_->usage.clear_prefixes();
+}
+
+void DaemonMetrics::set_certificate_expiry(const std::vector<CertificateExpiry>& series) {
+  std::lock_guard lock(impl_->mutex);
+  auto& m = *impl_;
+  for (Gauge* g : m.certificate_series) m.certificate_expiry.Remove(g);
+  m.certificate_series.clear();
+  for (const auto& c : series) {
+    auto& g = m.certificate_expiry.Add(
+        {{"certificate", c.certificate}, {"member", c.member}, {"endpoint", c.endpoint}});
+    g.Set(static_cast<double>(c.not_after_unix));
+    m.certificate_series.push_back(&g);
+  }
 }
 
 std::string DaemonMetrics::serialize() const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,15 @@ namespace edd::metrics {
 // The label `trigger` of etcd_defragd_runs_total: "rule" (NOSPACE included: the dashboards and
 // alerts know three values), "alertmanager" or "manual".
 std::string trigger_label(policy::Trigger trigger);
+
+// One series of etcd_defragd_certificate_expiry_timestamp_seconds: whose certificate
+// ("client", or "server" with the member and its endpoint) and its notAfter.
+struct CertificateExpiry {
+  std::string certificate;
+  std::string member;
+  std::string endpoint;
+  std::int64_t not_after_unix = 0;
+};
 
 // What the daemon concluded about one member in a poll, beside its snapshot.
 struct MemberVerdict {
@@ -68,6 +78,8 @@ class DaemonMetrics {
   // The daemon's last usage scan (metrics/usage_metrics.h): its top prefixes replace the last's.
   void record_usage_scan(const UsageScanSample& scan);
   void clear_usage_prefixes();  // this daemon no longer holds the lock
+  // Replaces every certificate-expiry series with these (members gone lose theirs).
+  void set_certificate_expiry(const std::vector<CertificateExpiry>& series);
 
   // Prometheus text exposition format 0.0.4.
   std::string serialize() const;

@@ -46,6 +46,40 @@ coord::LockOptions lock_options(const config::Config& c, const LoopSettings& s,
   return o;
 }
 
+std::int64_t unix_now(Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock.wall_now().time_since_epoch())
+      .count();
+}
+
+tls::CertificateMonitor::Publish certificate_sink(metrics::DaemonMetrics& metrics) {
+  return [&metrics](const std::vector<tls::CertificateExpiry>& series) {
+    std::vector<metrics::CertificateExpiry> out;
+    out.reserve(series.size());
+    for (const auto& c : series) {
+      out.push_back({c.certificate, c.member, c.endpoint, c.not_after_unix});
+    }
+    metrics.set_certificate_expiry(out);
+  };
+}
+
+tls::CertificateMonitor::Say certificate_log(Log& log) {
+  return [&log](const tls::LogLine& line) {
+    if (line.warning) {
+      log.warn(line.text);
+    } else {
+      log.info(line.text);
+    }
+  };
+}
+
+// The members the last poll saw, by the endpoint it reached them on.
+std::vector<tls::MemberEndpoint> certificate_members(const PollView& view) {
+  std::vector<tls::MemberEndpoint> out;
+  out.reserve(view.members.size());
+  for (const auto& m : view.members) out.push_back({m.endpoint, m.name});
+  return out;
+}
+
 }  // namespace
 
 Result<Wiring> wire(const config::Config& cfg, const World& world) {
@@ -57,6 +91,11 @@ Result<Wiring> wire(const config::Config& cfg, const World& world) {
   w.etcd = std::move(*connection);
   w.settings = loop_settings(cfg, world, w.etcd.quota_probe);
   w.warnings = std::move(setup->warnings);
+  if (auto certs = tls::probe_settings(setup->options); certs) {
+    w.certificates = std::move(*certs);
+  } else {
+    w.warnings.push_back("certificate expiry not watched: etcd." + certs.error().message);
+  }
   return w;
 }
 
@@ -75,7 +114,9 @@ Daemon::Daemon(const config::Config& cfg, World world, Log& log, const Wiring& w
       observer_(metrics_, log_, world_.clock),
       client_(wiring.etcd.clients),
       lock_(client_, lock_options(cfg, wiring.settings, world_)),
-      loop_(client_, client_, lock_, world_.clock, hooks(), wiring.settings, observer_) {
+      loop_(client_, client_, lock_, world_.clock, hooks(), wiring.settings, observer_),
+      certificates_(certificate_sink(metrics_), certificate_log(log_)) {
+  if (wiring.certificates) certificates_.reset(*wiring.certificates, unix_now(world_.clock));
   webhook_ = webhook_settings(cfg.http);
   quota_probe_ = wiring.etcd.quota_probe;
   scanner_ = wiring.etcd.scanner;
@@ -118,6 +159,8 @@ WebhookSettings Daemon::webhook_settings(const config::HttpConfig& http) {
 StepResult Daemon::step() {
   StepResult r = loop_.step();
   log_step(r);
+  certificates_.after_poll(certificate_members(loop_.last_view()), world_.clock.now(),
+                           unix_now(world_.clock));
   world_.notifier.notify("STATUS=last poll: " + decision_name(r.decision) +
                          "; actor: " + loop_.actor());
   scan_usage_if_due(r);
@@ -206,6 +249,7 @@ void Daemon::reload(const config::Config& fresh) {
     scanner_ = wiring->etcd.scanner;
   }
   log_.info("etcd client rebuilt: certificates and credentials re-read");
+  if (wiring->certificates) certificates_.reset(*wiring->certificates, unix_now(world_.clock));
   {
     std::lock_guard l(cfg_mu_);
     quota_probe_ = wiring->etcd.quota_probe;

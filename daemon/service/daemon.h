@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "service/usage_scan.h"
 #include "service/webhook_routes.h"
 #include "service/world.h"
+#include "tls/certificate_monitor.h"
 
 namespace edd::service {
 
@@ -33,6 +35,9 @@ struct Wiring {
   EtcdConnection etcd;
   LoopSettings settings;
   std::vector<std::string> warnings;  // e.g. a password file others can read
+  // The TLS files as the client just read them, for the certificate-expiry watch; empty when
+  // one cannot be read (then a warning says so and expiry goes unwatched).
+  std::optional<tls::ProbeSettings> certificates;
 };
 Result<Wiring> wire(const config::Config& cfg, const World& world);
 
@@ -91,6 +96,8 @@ class Daemon {
   UsageScanJob usage_scan_;                    // the worker's only
   bool usage_exported_ = false;                // the worker's only: prefix series are ours
   std::atomic<bool> stopping_{false};
+  // Last: destroyed first, it waits for a check in flight that still writes to metrics_ and log_.
+  tls::CertificateMonitor certificates_;
 };
 
 }  // namespace edd::service

@@ -6,7 +6,9 @@
 #     variables, every panel with a datasource and at least one target with an expr, per-member
 #     queries aggregated by member, and every expr (targets and annotations), with the Grafana
 #     variables substituted, valid PromQL: they go into a temporary rules file as recording rules
-#     (record: edd:panel_N) that `promtool check rules` parses offline.
+#     (record: edd:panel_N) that `promtool check rules` parses offline;
+#   - the dashboard decoded strictly against Grafana's dashboard schema (scripts/dashboard-schema,
+#     grafana-foundation-sdk), and six planted typos each rejected with the field named.
 # Usage: dashboards_test.sh [SOURCE_DIR]   (default: this script's ../..)
 set -euo pipefail
 
@@ -143,6 +145,34 @@ else
     cat -n "$tmp/panel-queries.rules.yml"
     fail "dashboard queries are not valid PromQL"
   }
+fi
+
+step "Grafana dashboard: decoded strictly against Grafana's dashboard schema"
+# scripts/dashboard-schema: grafana-foundation-sdk's dashboard types, strict (an unknown or
+# misspelt field, a wrong type or a missing required one fails), per panel type and query type.
+schema_check=${EDD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/etcd-defragd}/dashboard-schema
+if [ ! -x "$schema_check" ]; then
+  fail "$schema_check not built (scripts/install-etcd-versions.sh dashboard-schema)"
+else
+  "$schema_check" "$dashboard" || fail "the dashboard does not match Grafana's dashboard schema"
+  # It must catch a misspelt field wherever it is (a panel, its field config, its options, a
+  # query, a variable) and an unknown panel type, and name it.
+  n=0
+  # Each case: the text, what replaces its first occurrence, and the word the error must name.
+  for case in '"gridPos"|"gridPoss"|gridPoss' '"unit": "bytes"|"unti": "bytes"|unti' \
+    '"reduceOptions"|"reduceOption"|reduceOption' '"legendFormat"|"legendFromat"|legendFromat' \
+    '"includeAll"|"includeAl"|includeAl' '"type": "timeseries"|"type": "timeserie"|timeserie'; do
+    IFS='|' read -r good typo named <<<"$case"
+    n=$((n + 1))
+    sed "0,/$good/s//$typo/" "$dashboard" >"$tmp/typo-$n.json"
+    if "$schema_check" "$tmp/typo-$n.json" >"$tmp/typo-$n.out"; then
+      fail "the schema check accepted the dashboard with $typo"
+    elif ! grep -q "$named" "$tmp/typo-$n.out"; then
+      fail "the schema check rejected $typo without naming $named: $(cat "$tmp/typo-$n.out")"
+    else
+      echo "  rejected $typo: $(grep -m1 "$named" "$tmp/typo-$n.out" | sed 's/^ *//')"
+    fi
+  done
 fi
 
 if [ "$failures" -ne 0 ]; then

@@ -184,7 +184,7 @@ void EtcdCluster::launch() {
     }
   }
   if (options_.security == Security::kTls) {
-    TestPki pki = generate_test_pki(fs::path(dir_) / "pki");
+    TestPki pki = generate_test_pki(fs::path(dir_) / "pki", options_.pki_lifetimes);
     ca_file_ = pki.ca_file;
     server_cert_file_ = pki.server_cert_file;
     server_key_file_ = pki.server_key_file;

@@ -14,6 +14,7 @@
 
 #include "harness/etcd_member.h"
 #include "harness/etcd_version.h"
+#include "harness/pki.h"
 #include "harness/process.h"
 #include "support/data_digest.h"
 
@@ -40,6 +41,8 @@ struct ClusterOptions {
   std::vector<std::string> member_versions;
   // Added to every member's command line, e.g. stop_grpc_service_on_defrag_flags().
   std::vector<std::string> extra_flags;
+  // kTls: how long the generated certificates are valid (default two days each).
+  PkiLifetimes pki_lifetimes;
 };
 
 // One member's `etcdctl endpoint status -w json`.

@@ -107,6 +107,7 @@ const std::vector<std::string> kContractFamilies = {
     "etcd_defragd_prefix_value_bytes",
     "etcd_defragd_usage_scan_duration_seconds",
     "etcd_defragd_usage_scan_timestamp_seconds",
+    "etcd_defragd_certificate_expiry_timestamp_seconds",
 };
 
 }  // namespace
@@ -123,6 +124,7 @@ TEST_CASE("metrics export every family of the contract with HELP and TYPE") {
   m.record_usage_scan({{{"/registry/pods", 3, 300}, {"other", 0, 0}},
                        std::chrono::seconds(2),
                        std::chrono::system_clock::now()});
+  m.set_certificate_expiry({{"client", "", "", 1798042200}});
   const auto text = m.serialize();
 
   for (const auto& family : kContractFamilies) {
@@ -436,4 +438,24 @@ TEST_CASE("metrics count the listener's refusals and the 401s by reason, each fr
                                {{"reason", "wrong_token"}})) == 1.0);
   CHECK(value_of(after, series("etcd_defragd_webhook_unauthorized_total",
                                {{"reason", "missing_token"}})) == 0.0);
+}
+
+TEST_CASE("metrics certificate expiry series are replaced as a whole, gone members removed") {
+  DaemonMetrics m("0.1.0");
+  m.set_certificate_expiry({{"client", "", "", 1798042200},
+                            {"server", "m1", "https://m1:2379", 1797610200},
+                            {"server", "m2", "https://m2:2379", 1797696600}});
+  auto text = m.serialize();
+  const std::string name = "etcd_defragd_certificate_expiry_timestamp_seconds";
+  CHECK(
+      value_of(text, series(name, {{"certificate", "client"}, {"endpoint", ""}, {"member", ""}})) ==
+      1798042200.0);
+  CHECK(value_of(text, series(name, {{"certificate", "server"},
+                                     {"endpoint", "https://m1:2379"},
+                                     {"member", "m1"}})) == 1797610200.0);
+  m.set_certificate_expiry(
+      {{"client", "", "", 1798042200}, {"server", "m1", "https://m1:2379", 1797610200}});
+  text = m.serialize();
+  CHECK_FALSE(mentions(text, "https://m2:2379"));
+  CHECK(mentions(text, "https://m1:2379"));
 }
