@@ -178,7 +178,13 @@ int DefragCommand::run() const {
   if (!client) return usage(client.error().message);
 
   SystemClock clock;
-  defrag::Runner runner(**client, clock, flags->rule, run_options_of(*this, *flags), say);
+  defrag::RunOptions options = run_options_of(*this, *flags);
+  // What the daemons published, when they run (at the default lock prefix); else every member's
+  // room is unknown and the run says so.
+  options.disk_rooms = [&client, &seeds] {
+    return defrag::read_disk_rooms(**client, *seeds, defrag::kDefaultDiskRoomPrefix);
+  };
+  defrag::Runner runner(**client, clock, flags->rule, options, say);
   const defrag::RunReport report = runner.run(*seeds);
   print_report(write_out, report);
   return report.exit_code();

@@ -4,6 +4,7 @@
 
 #include "cli/certificate_output.h"
 #include "cli/status_output.h"
+#include "defrag/disk_room.h"
 #include "defrag/versions.h"
 #include "etcd/cluster_view.h"
 #include "etcd/grpc_cluster_client.h"
@@ -38,7 +39,14 @@ int StatusCommand::run() const {
   etcd::ViewOptions view_options;
   view_options.flag_quota_bytes = connection.storage_quota_bytes;
   view_options.quota_probe = etcd::make_metrics_quota_probe(*options);
-  const auto view = etcd::fetch_cluster_view(**client, *endpoints, view_options);
+  auto view = etcd::fetch_cluster_view(**client, *endpoints, view_options);
+  const auto rooms = defrag::read_disk_rooms(**client, *endpoints, defrag::kDefaultDiskRoomPrefix);
+  for (auto& m : view) {
+    if (!m.status) continue;
+    if (auto it = rooms.find(m.status->member_id); it != rooms.end()) {
+      m.disk_free_bytes = it->second.free_bytes;
+    }
+  }
 
   const CertificateReport certificates = check_certificates(*options, view);
   if (write_out == "json") {

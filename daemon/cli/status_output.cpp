@@ -19,6 +19,11 @@ std::string percent(double ratio) {
   return buf;
 }
 
+// The room on disk its host's daemon published; "?" when none did.
+std::string disk_free(const MemberSnapshot& m) {
+  return m.disk_free_bytes ? format_bytes_si(static_cast<std::int64_t>(*m.disk_free_bytes)) : "?";
+}
+
 std::string join_alarms(const MemberSnapshot& m) {
   std::string out;
   for (auto a : m.alarms) out += (out.empty() ? "" : ",") + etcd::alarm_name(a);
@@ -59,12 +64,12 @@ std::string render_status_table(const std::vector<MemberSnapshot>& view) {
       "ENDPOINT",   "ID",        "NAME",       "VERSION",       "DB SIZE",
       "IN USE",     "FREE",      "QUOTA",      "QUOTA USE",     "IS LEADER",
       "IS LEARNER", "RAFT TERM", "RAFT INDEX", "APPLIED INDEX", "ALARMS",
-      "ERRORS"};
+      "ERRORS",     "DISK FREE"};
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : view) {
     if (!m.status) {
-      rows.push_back(
-          {m.endpoint, "", m.name, "", "", "", "", "", "", "", "", "", "", "", "", m.error});
+      rows.push_back({m.endpoint, "", m.name, "", "", "", "", "", "", "", "", "", "", "", "",
+                      m.error, disk_free(m)});
       continue;
     }
     const auto& s = *m.status;
@@ -77,7 +82,7 @@ std::string render_status_table(const std::vector<MemberSnapshot>& view) {
          format_bytes_si(m.quota_bytes) + " (" + etcd::quota_source_name(m.quota_source) + ")",
          percent(m.quota_usage()), s.is_leader() ? "true" : "false",
          s.is_learner ? "true" : "false", std::to_string(s.raft_term), std::to_string(s.raft_index),
-         std::to_string(s.raft_applied_index), join_alarms(m), errors});
+         std::to_string(s.raft_applied_index), join_alarms(m), errors, disk_free(m)});
   }
   return render_table(header, rows);
 }
@@ -123,6 +128,11 @@ std::string render_status_json(const std::vector<MemberSnapshot>& view) {
       o["error"] = m.error;
     }
     o["alarms"] = std::move(alarms);
+    if (m.disk_free_bytes) {
+      o["diskFreeBytes"] = *m.disk_free_bytes;
+    } else {
+      o["diskFreeBytes"] = nullptr;
+    }
     out.push_back(std::move(o));
   }
   return json::serialize(out) + "\n";

@@ -35,6 +35,9 @@ struct EtcdConfig {
   std::string password_file;  // read by make_client_options(), never kept here
   std::chrono::milliseconds dial_timeout{std::chrono::seconds(2)};
   std::chrono::milliseconds command_timeout{std::chrono::seconds(30)};
+  // The local member's data directory (etcd --data-dir): its free bytes are published for the
+  // run's room-on-disk check. A directory that does not exist leaves the room unknown.
+  std::string data_dir = "/var/lib/etcd";
 };
 
 // The run's choices (policy::RunPolicy, with the daemon's own defaults) and the daemon's.

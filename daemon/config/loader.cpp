@@ -30,7 +30,7 @@ const std::vector<Section>& schema() {
   static const std::vector<Section> kSchema = {
       {"etcd",
        {"endpoints", "local_endpoint", "cluster", "cacert", "cert", "key", "user", "password_file",
-        "dial_timeout", "command_timeout"}},
+        "dial_timeout", "command_timeout", "data_dir"}},
       {"policy",
        {"poll_interval", "rule", "quota_bytes", "compaction", "move_leader",
         "move_leader_min_stall", "auto_disalarm", "disalarm_threshold", "min_interval",
@@ -95,6 +95,21 @@ class Loader : TomlReader {
     if (auto d = duration(t, S, "dial_timeout", 1ms, 5min)) e.dial_timeout = *d;
     if (auto d = duration(t, S, "command_timeout", 1ms, 1h)) e.command_timeout = *d;
     pair_required(S, "cert", e.cert, "key", e.key, "a client certificate needs its key");
+    read_data_dir(t);
+  }
+
+  void read_data_dir(const toml::table* t) {
+    if (auto s = str(t, "etcd", "data_dir")) {
+      const std::string key = path("etcd", "data_dir");
+      if (s->empty() || s->size() > kMaxPathBytes || s->front() != '/' ||
+          s->find('\n') != std::string::npos) {
+        error(where(key), key,
+              "must be an absolute directory path (etcd's --data-dir on this host), got " +
+                  quoted(*s));
+      } else {
+        config_.etcd.data_dir = *s;
+      }
+    }
   }
 
   // Returns whether etcd.endpoints was given and every entry is an endpoint.

@@ -27,6 +27,7 @@ struct MemberReport {
   std::int64_t db_size_after = 0;
   std::int64_t db_size_in_use_after = 0;
   std::chrono::milliseconds took{0};  // the Defragment call alone
+  bool no_room = false;  // skipped: its host had no room on disk for the new file (disk_room.h)
 };
 
 enum class Outcome { kSuccess, kFailed, kAborted, kDryRun };

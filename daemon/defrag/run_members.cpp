@@ -68,6 +68,7 @@ Runner::Next Runner::defragment_member(Context& ctx, std::size_t i, const etcd::
   const RuleVerdict verdict = evaluate_rule(rule_, now, ctx.quota_by_id[p.member_id]);
   ctx.report.members[i].message = verdict.reason;
   if (verdict.action != Action::kDefragment) return skip_by_rule(ctx, i, verdict);
+  if (skip_for_room(ctx, i, now)) return std::nullopt;
   if (now.is_leader() && leader_move_worth_it(ctx.report, now)) {
     maybe_move_leader(ctx, p);
     ctx.report.members[i].was_leader = true;
@@ -99,6 +100,31 @@ Runner::Next Runner::skip_by_rule(Context& ctx, std::size_t i, const RuleVerdict
   r.result = MemberResult::kFailed;
   if (!options_.continue_on_error) return stop_after_failure();
   return std::nullopt;
+}
+
+// A member whose host lacks the room for the new file is skipped (one line naming the host, the
+// free bytes and the need); the others go on in the same order, the leader still last.
+bool Runner::skip_for_room(Context& ctx, std::size_t i, const etcd::MemberStatus& now) {
+  const PlannedMember& p = ctx.plan[i];
+  std::optional<DiskRoom> room;
+  if (options_.disk_rooms) {
+    const auto rooms = options_.disk_rooms();
+    if (auto it = rooms.find(p.member_id); it != rooms.end()) room = it->second;
+  }
+  const std::string who =
+      (p.name.empty() ? p.endpoint : p.name) + " (" + etcd::member_id_hex(p.member_id) + ")";
+  const RoomVerdict v = check_disk_room(who, now.db_size_in_use, room);
+  if (v.kind == RoomVerdict::Kind::kEnough) return false;
+  if (v.kind == RoomVerdict::Kind::kUnknown) {
+    if (options_.disk_rooms) say_("Note: " + v.reason);
+    return false;
+  }
+  MemberReport& r = ctx.report.members[i];
+  r.result = MemberResult::kSkipped;
+  r.no_room = true;
+  r.message = v.reason;
+  say_("Skipping endpoint \"" + p.endpoint + "\": " + v.reason);
+  return true;
 }
 
 Status Runner::defragment_call(Context& ctx, std::size_t i, const etcd::MemberStatus& before) {

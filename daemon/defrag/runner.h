@@ -6,12 +6,14 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "defrag/disk_room.h"
 #include "defrag/planner.h"
 #include "defrag/report.h"
 #include "etcd/cluster_client.h"
@@ -36,6 +38,9 @@ struct RunOptions : policy::RunPolicy {
   // Told which member is about to block in Defragment ("" once it is back), so lease
   // keep-alives can go elsewhere.
   std::function<void(const std::string& endpoint)> defragmenting;
+  // The room on disk the daemons published (disk_room.h), read again before each member; unset
+  // or a member missing from it: that member's room is unknown and it is defragmented as before.
+  std::function<std::map<std::uint64_t, DiskRoom>()> disk_rooms;
 };
 
 // Receives the run's progress, one human-readable line at a time.
@@ -73,6 +78,7 @@ class Runner {
   // Inside the steps.
   Next defragment_member(Context& ctx, std::size_t index, const etcd::MemberStatus& now);
   Next skip_by_rule(Context& ctx, std::size_t index, const RuleVerdict& verdict);
+  bool skip_for_room(Context& ctx, std::size_t index, const etcd::MemberStatus& now);
   Status defragment_call(Context& ctx, std::size_t index, const etcd::MemberStatus& before);
   Next recheck_health(Context& ctx);
   std::vector<HealthCheck> check_health(const std::vector<std::string>& endpoints, bool verbose);

@@ -586,6 +586,19 @@ Status GrpcClusterClient::put(const std::string& endpoint, const std::string& ke
                 });
 }
 
+Status GrpcClusterClient::put_leased(const std::string& endpoint, const std::string& key,
+                                     const std::string& value, std::int64_t lease_id) {
+  pb::PutResponse resp;
+  return invoke(endpoint, "put", options_.command_timeout,
+                [&](Connection& c, grpc::ClientContext& ctx) {
+                  pb::PutRequest req;
+                  req.set_key(key);
+                  req.set_value(value);
+                  req.set_lease(lease_id);
+                  return c.kv->Put(&ctx, req, &resp);
+                });
+}
+
 Result<std::optional<KeyValue>> GrpcClusterClient::get(const std::string& endpoint,
                                                        const std::string& key) {
   pb::RangeResponse resp;

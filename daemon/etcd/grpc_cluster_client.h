@@ -42,6 +42,8 @@ class GrpcClusterClient final : public ClusterClient, public LockClient, public 
   Status put(const std::string& endpoint, const std::string& key,
              const std::string& value) override;
   Result<std::optional<KeyValue>> get(const std::string& endpoint, const std::string& key) override;
+  Status put_leased(const std::string& endpoint, const std::string& key, const std::string& value,
+                    std::int64_t lease_id) override;
 
   Result<ScanPage> range_page(const std::string& endpoint, const PageRequest& request) override;
 

@@ -44,6 +44,9 @@ class LockClient {
                      const std::string& value) = 0;
   virtual Result<std::optional<KeyValue>> get(const std::string& endpoint,
                                               const std::string& key) = 0;
+  // A put bound to lease_id: the key goes when the lease does (a daemon's published disk room).
+  virtual Status put_leased(const std::string& endpoint, const std::string& key,
+                            const std::string& value, std::int64_t lease_id) = 0;
 };
 
 // The end of the key range that holds every key starting with prefix (etcd's "prefix end").

@@ -22,6 +22,9 @@ struct MemberSnapshot {
   std::vector<AlarmType> alarms;       // alarms raised by this member
   std::int64_t quota_bytes = 0;
   QuotaSource quota_source = QuotaSource::kFlag;
+  // Free bytes of its data directory as the daemon on its host published them (see
+  // defrag/disk_room.h); empty when nobody did. Filled by whoever read them, not by the view.
+  std::optional<std::uint64_t> disk_free_bytes;
 
   std::int64_t db_size_free() const {
     return status ? status->db_size - status->db_size_in_use : 0;

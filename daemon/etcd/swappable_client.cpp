@@ -76,6 +76,11 @@ Result<std::vector<KeyValue>> SwappableClient::list_prefix(const std::string& en
   return current().store->list_prefix(endpoint, prefix, limit);
 }
 
+Status SwappableClient::put_leased(const std::string& endpoint, const std::string& key,
+                                   const std::string& value, std::int64_t lease_id) {
+  return current().store->put_leased(endpoint, key, value, lease_id);
+}
+
 Status SwappableClient::put(const std::string& endpoint, const std::string& key,
                             const std::string& value) {
   return current().store->put(endpoint, key, value);

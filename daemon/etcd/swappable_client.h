@@ -43,6 +43,8 @@ class SwappableClient final : public ClusterClient, public LockClient {
   Status put(const std::string& endpoint, const std::string& key,
              const std::string& value) override;
   Result<std::optional<KeyValue>> get(const std::string& endpoint, const std::string& key) override;
+  Status put_leased(const std::string& endpoint, const std::string& key, const std::string& value,
+                    std::int64_t lease_id) override;
 
  private:
   EtcdClients current() const;

@@ -107,6 +107,19 @@ constexpr FamilySpec kHttpRejected{
     "etcd_defragd_http_connections_rejected_total",
     "HTTP connections refused, evicted or closed at a deadline to keep the listener available, by "
     "reason."};
+// Room on disk (defrag/disk_room.h): one series per member (the label set of the other
+// per-member series, gone with the member) and one for this daemon's own data directory.
+constexpr FamilySpec kDataDirFree{"etcd_defragd_data_dir_free_bytes",
+                                  "Free bytes (statvfs f_bavail x f_frsize) of this host's "
+                                  "etcd.data_dir; absent when unreadable."};
+constexpr FamilySpec kMemberDiskFree{
+    "etcd_defragd_member_disk_free_bytes",
+    "Free bytes of the member's data directory as the daemon on its host last published them; "
+    "absent when no daemon published it."};
+constexpr FamilySpec kNoRoomSkips{
+    "etcd_defragd_member_no_room_skips_total",
+    "Members a run skipped because their host had less free disk than in use x 1.2 + 64 MiB "
+    "(also counted as result=skipped in member_defrags_total)."};
 constexpr FamilySpec kCertificateExpiry{
     "etcd_defragd_certificate_expiry_timestamp_seconds",
     "Unix time the certificate stops being valid (notAfter): certificate=\"client\" is the one "
@@ -195,6 +208,11 @@ struct DaemonMetrics::Impl {
   Family<Counter>& http_rejected;
   Family<Gauge>& certificate_expiry;
   std::vector<Gauge*> certificate_series;
+
+  Family<Gauge>& data_dir_free = family<Gauge>(*registry, kDataDirFree);
+  Gauge* data_dir_free_series = nullptr;  // nullptr while the directory is unreadable
+  Family<Gauge>& member_disk_free = family<Gauge>(*registry, kMemberDiskFree);
+  Family<Counter>& no_room_skips = family<Counter>(*registry, kNoRoomSkips);
 
   // Per-member series alive now, so the next update can remove the ones it no longer sets.
   using SeriesKey = std::pair<Family<Gauge>*, Labels>;
@@ -293,6 +311,10 @@ void DaemonMetrics::Impl::set_history_and_health(const etcd::MemberSnapshot& sna
     member_defrags.Add({{"member", member}, {"result", defrag::member_result_name(r)}});
   }
   defrag_duration.Add({{"member", member}}, kDefragBuckets);
+  no_room_skips.Add({{"member", member}});
+  if (snap.disk_free_bytes) {
+    set_member(member_disk_free, labels, static_cast<double>(*snap.disk_free_bytes));
+  }
   set_member(healthy, labels, verdict.healthy ? 1 : 0);
   auto alarm = [&labels](etcd::AlarmType a) {
     Labels l = labels;
@@ -379,6 +401,7 @@ void DaemonMetrics::record_run(policy::Trigger trigger, const defrag::RunReport&
     const auto member = member_label(r.name, r.member_id, r.endpoint);
     m.member_defrags.Add({{"member", member}, {"result", defrag::member_result_name(r.result)}})
         .Increment();
+    if (r.no_room) m.no_room_skips.Add({{"member", member}}).Increment();
     if (r.result == defrag::MemberResult::kDefragmented) {
       m.defrag_duration.Add({{"member", member}}, kDefragBuckets)
           .Observe(std::chrono::duration<double>(r.took).count());
@@ -387,6 +410,18 @@ void DaemonMetrics::record_run(policy::Trigger trigger, const defrag::RunReport&
   m.reclaimed.Increment(static_cast<double>(report.reclaimed_bytes()));
   m.disarms.Increment(static_cast<double>(report.disarmed.size()));
   m.last_run.Set(std::chrono::duration<double>(finished_at.time_since_epoch()).count());
+}
+
+void DaemonMetrics::set_data_dir_free(std::optional<std::uint64_t> bytes) {
+  std::lock_guard lock(impl_->mutex);
+  auto& m = *impl_;
+  if (bytes) {
+    if (m.data_dir_free_series == nullptr) m.data_dir_free_series = &m.data_dir_free.Add({});
+    m.data_dir_free_series->Set(static_cast<double>(*bytes));
+  } else if (m.data_dir_free_series != nullptr) {
+    m.data_dir_free.Remove(m.data_dir_free_series);
+    m.data_dir_free_series = nullptr;
+  }
 }
 
 void DaemonMetrics::set_lock_held(bool held) {

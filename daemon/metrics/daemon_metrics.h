@@ -66,6 +66,8 @@ class DaemonMetrics {
   void record_run(policy::Trigger trigger, const defrag::RunReport& report,
                   std::chrono::system_clock::time_point finished_at);
 
+  // This host's etcd.data_dir free bytes; nullopt removes the series (unreadable).
+  void set_data_dir_free(std::optional<std::uint64_t> bytes);
   void set_lock_held(bool held);
   void record_poll(std::chrono::duration<double> took, bool ok);
   void count_webhook(int status_code);

@@ -5,6 +5,7 @@
 #include "config/client_setup.h"
 #include "config/maintenance_window.h"
 #include "http/bearer_auth.h"
+#include "service/data_dir_room.h"
 #include "service/identity.h"
 #include "service/last_run_json.h"
 #include "service/status_json.h"
@@ -27,6 +28,7 @@ LoopSettings loop_settings(const config::Config& c, const World& world,
   s.nospace_bypasses_min_interval = c.policy.nospace_bypasses_min_interval;
   s.defrag_during_version_change = c.policy.defrag_during_version_change;
   s.last_run_key = last_run_key(c.lock.prefix);
+  s.disk_room_prefix = defrag::disk_room_prefix(c.lock.prefix);
   s.lock_ttl = c.lock.ttl;
   static_cast<policy::RunPolicy&>(s.run) = c.policy;  // the run's share of [policy]
   s.run.command_timeout = c.etcd.command_timeout;
@@ -141,7 +143,35 @@ LoopHooks Daemon::hooks() {
   };
   h.encode_last_run = encode_last_run_json;
   h.decode_last_run = decode_last_run_json;
+  h.measure_disk_room = disk_room_hook();
   return h;
+}
+
+// The worker measures etcd.data_dir each poll; a failure is logged when it first shows (and
+// again after it was readable), not every poll.
+std::function<std::optional<defrag::DiskRoom>()> Daemon::disk_room_hook() {
+  auto last_error = std::make_shared<std::string>();
+  return [this, last_error]() -> std::optional<defrag::DiskRoom> {
+    std::string dir;
+    {
+      std::lock_guard l(cfg_mu_);
+      dir = cfg_.etcd.data_dir;
+    }
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+        world_.clock.wall_now().time_since_epoch());
+    auto room = measure_data_dir(dir, now.count());
+    if (room) {
+      last_error->clear();
+      return *room;
+    }
+    if (*last_error != room.error().message) {
+      *last_error = room.error().message;
+      log_.warn(*last_error +
+                " (its room on disk is not published; a run defragments this "
+                "member without the check)");
+    }
+    return std::nullopt;
+  };
 }
 
 WebhookSettings Daemon::webhook_settings(const config::HttpConfig& http) {

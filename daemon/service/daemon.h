@@ -74,6 +74,7 @@ class Daemon {
  private:
   Daemon(const config::Config& cfg, World world, Log& log, const Wiring& wiring);
   LoopHooks hooks();
+  std::function<std::optional<defrag::DiskRoom>()> disk_room_hook();
   WebhookSettings webhook_settings(const config::HttpConfig& http);
   void log_step(const StepResult& r);
   // After a step that ran nothing: a slice of the usage scan, when due (service/usage_scan.h).

@@ -204,6 +204,7 @@ StepResult DaemonLoop::step() {
   const StepInputs in = take_inputs();
   std::string actor_why;  // why this daemon is (the NOSPACE fallback) or is not the actor
   const Actor actor = who_acts(view, &actor_why);
+  publish_disk_room(view);  // after the campaign: on our lease
   const std::string fired = first_fired(view);
   // NOSPACE alone is reason enough: the cluster is read-only until every member is defragmented.
   if (!in.requested && fired.empty() && !view.nospace) {
@@ -217,6 +218,7 @@ StepResult DaemonLoop::step() {
 PollView DaemonLoop::poll_and_publish() {
   const auto t0 = clock_.now();
   PollView view = poll();
+  add_disk_rooms(view);
   observer_.on_poll(view, clock_.now() - t0);
   std::lock_guard l(mu_);
   last_view_ = view;
@@ -327,6 +329,9 @@ StepResult DaemonLoop::run(const PollView& view, const StepInputs& in, Actor act
   options.defragmenting = [this](const std::string& ep) {
     std::lock_guard l(mu_);
     defragmenting_ = ep;
+  };
+  options.disk_rooms = [this, prefix = s.disk_room_prefix, local = view.local_member_id] {
+    return disk_rooms_for_run(prefix, local);
   };
   defrag::Runner runner(cluster_, clock_, bypass_rule ? rule::Rule() : s.rule, options,
                         [this](const std::string& line) { observer_.say(line); });

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "common/clock.h"
 #include "coord/lease_lock.h"
+#include "defrag/disk_room.h"
 #include "defrag/planner.h"
 #include "defrag/report.h"
 #include "defrag/runner.h"
@@ -44,6 +46,8 @@ struct LoopSettings {
   std::string last_run_key = "/etcd-defragd/last-run";
   // The lease's TTL: with no successful keep-alive for this long the lock is no longer ours.
   std::chrono::seconds lock_ttl{60};
+  // Where the daemons publish the room on disk of their members (defrag/disk_room.h).
+  std::string disk_room_prefix = "/etcd-defragd/disk-room/";
 };
 
 // What one poll saw, for metrics and /v1/status.
@@ -56,6 +60,10 @@ struct PollView {
   std::string error;  // why the poll failed (no member reachable, ...)
   defrag::VersionChangeVerdict version_change;
   std::vector<std::string> version_warnings;  // known defrag bugs and a version change
+  // Room on disk: this host's own (nullopt: not measured) and what every daemon published, by
+  // member ID (ours measured now).
+  std::optional<defrag::DiskRoom> local_disk_room;
+  std::map<std::uint64_t, defrag::DiskRoom> disk_rooms;
 };
 
 enum class Decision {
@@ -93,6 +101,9 @@ struct LoopHooks {
   // in this process only, and no other daemon's is read.
   EncodeLastRun encode_last_run;
   DecodeLastRun decode_last_run;
+  // The free bytes of our member's data directory (statvfs); unset or nullopt: unknown, and
+  // nothing is published.
+  std::function<std::optional<defrag::DiskRoom>()> measure_disk_room;
 };
 
 class DaemonLoop {
@@ -157,6 +168,12 @@ class DaemonLoop {
   std::optional<LastRun> read_last_run();
   void write_last_run(const LastRun& run);
   std::vector<std::string> endpoints() const;
+  // Room on disk (daemon_loop_room.cpp): measured and read for the view, published on our lease
+  // once we have one, read again by the run before each member.
+  void add_disk_rooms(PollView& view);
+  void publish_disk_room(const PollView& view);
+  std::map<std::uint64_t, defrag::DiskRoom> disk_rooms_for_run(const std::string& room_prefix,
+                                                               std::uint64_t local_member_id);
 
   etcd::ClusterClient& cluster_;
   etcd::LockClient& store_;
@@ -177,6 +194,7 @@ class DaemonLoop {
   std::string actor_;                      // guarded by mu_
   bool lock_held_ = false;                 // guarded by mu_
   Clock::time_point lease_valid_until_{};  // guarded by mu_: the lease may be gone after this
+  bool disk_room_published_ = true;        // worker only: to say a failed publish once
   std::atomic<bool> stopping_{false};
 };
 

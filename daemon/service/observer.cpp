@@ -20,6 +20,11 @@ void Observer::on_poll(const PollView& view, std::chrono::nanoseconds took) {
     verdicts.push_back(v);
   }
   metrics_.update_members(view.members, verdicts);
+  if (view.local_disk_room) {
+    metrics_.set_data_dir_free(view.local_disk_room->free_bytes);
+  } else {
+    metrics_.set_data_dir_free(std::nullopt);
+  }
   metrics_.record_poll(took, view.error.empty());
   if (!view.error.empty()) log_.warn("poll failed: " + view.error);
   std::function<void()> notify;

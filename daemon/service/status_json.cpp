@@ -26,6 +26,12 @@ json::object member_json(const PollView& view, std::size_t i) {
     o["dbQuota"] = m.quota_bytes;
     o["dbQuotaUsage"] = m.quota_usage();
     o["isLeader"] = m.status->is_leader();
+    // Its room on disk as its host's daemon published it; null when none did.
+    if (m.disk_free_bytes) {
+      o["diskFreeBytes"] = *m.disk_free_bytes;
+    } else {
+      o["diskFreeBytes"] = nullptr;
+    }
   } else {
     o["error"] = m.error;
   }

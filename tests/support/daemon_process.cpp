@@ -25,6 +25,9 @@ DaemonConfig config_for(const EtcdCluster& cluster, int member, const DaemonSett
   DaemonConfig c;
   c.endpoint = cluster.client_endpoint(member);
   c.etcd_extra = s.etcd_extra;
+  // Each daemon watches the room on disk of its own member's data directory, as on a real host
+  // (unless the test names one itself).
+  if (s.etcd_extra.find("data_dir") == std::string::npos) c.data_dir = cluster.data_dir(member);
   c.poll_interval = s.poll_interval;
   c.rule = s.rule;
   c.min_interval = s.min_interval;
@@ -56,6 +59,7 @@ std::string DaemonConfig::toml() const {
   put_optional(out, "cacert", cacert);
   put_optional(out, "cert", cert);
   put_optional(out, "key", key);
+  put_optional(out, "data_dir", data_dir);
   out << etcd_extra << "\n\n[policy]\n";
   put_optional(out, "poll_interval", poll_interval);
   put_optional(out, "rule", rule);

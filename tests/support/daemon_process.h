@@ -26,6 +26,7 @@ struct DaemonConfig {
   std::string dial_timeout;       // optional
   std::string command_timeout = "5s";
   std::string etcd_extra;  // more lines for [etcd], e.g. user and password_file
+  std::string data_dir;    // optional: [etcd] data_dir, the member's data directory
   std::string poll_interval = "1s";
   std::string rule = "dbSizeFree > 8*1024*1024";
   std::string min_interval = "1h";

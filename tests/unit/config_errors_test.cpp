@@ -80,6 +80,7 @@ TEST_CASE("a config reports a wrong type for every key, naming the key and the e
       {"policy", "pause_file", "true", "expected a string, got a boolean"},
       {"policy", "maintenance_windows", "\"Sat 02:00-04:00\"",
        "expected an array of strings such as [\"Sat 02:00-04:00\"], got a string"},
+      {"etcd", "data_dir", "1", "expected a string, got an integer"},
       {"lock", "prefix", "1", "expected a string, got an integer"},
       {"lock", "ttl", "60", "expected a duration string such as \"30s\", got an integer"},
       {"http", "listen", "9479", "expected a string, got an integer"},
@@ -160,7 +161,7 @@ TEST_CASE("a config reports an unknown key at its line and column, with a likely
         "t.toml:1:7: etcd.tls: unknown key (known: "
         "endpoints, local_endpoint, cluster, cacert, "
         "cert, key, user, password_file, "
-        "dial_timeout, command_timeout)");
+        "dial_timeout, command_timeout, data_dir)");
 }
 
 TEST_CASE("a config reports an unknown section at its line and column") {
@@ -280,6 +281,20 @@ TEST_CASE("a config rejects other bad values with the allowed ones") {
   CHECK_THAT(value_error("etcd", "cacert", "\"certs/ca.pem\""),
              Catch::StartsWith("t.toml:2:10: etcd.cacert: must be an absolute path (systemd "
                                "starts the daemon in /), got \"certs/ca.pem\""));
+}
+
+TEST_CASE("a config rejects an etcd.data_dir that is not an absolute directory path") {
+  for (const char* bad : {"\"var/lib/etcd\"", "\"\"", "\"./etcd\"", "\"/var/lib/etcd\\nx\""}) {
+    CAPTURE(bad);
+    CHECK_THAT(value_error("etcd", "data_dir", bad),
+               Catch::StartsWith("t.toml:2:12: etcd.data_dir: must be an absolute directory path "
+                                 "(etcd's --data-dir on this host), got "));
+  }
+  const auto fine = load("[etcd]\ndata_dir = \"/srv/etcd\"\n");
+  CHECK(fine.errors.empty());
+  REQUIRE(fine.config.has_value());
+  CHECK(fine.config->etcd.data_dir == "/srv/etcd");
+  CHECK(load("").config->etcd.data_dir == "/var/lib/etcd");
 }
 
 TEST_CASE("a config larger than the limit is refused before parsing") {

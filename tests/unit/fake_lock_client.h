@@ -99,6 +99,21 @@ class FakeLockClient final : public etcd::LockClient {
     kv.mod_revision = ++revision_;
     return {};
   }
+  Status put_leased(const std::string& ep, const std::string& key, const std::string& value,
+                    std::int64_t lease) override {
+    std::lock_guard l(mu_);
+    if (auto e = refuse(ep, "put", true)) return *e;
+    if (lease != 0 && leases_.count(lease) == 0) {
+      return make_error(ErrorCode::kLeaseNotFound, "(fake) lease not found");
+    }
+    auto& kv = keys_[key];
+    if (kv.create_revision == 0) kv.create_revision = revision_ + 1;
+    kv.key = key;
+    kv.value = value;
+    kv.lease = lease;
+    kv.mod_revision = ++revision_;
+    return {};
+  }
   Result<std::optional<etcd::KeyValue>> get(const std::string& ep,
                                             const std::string& key) override {
     std::lock_guard l(mu_);

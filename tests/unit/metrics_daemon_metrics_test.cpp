@@ -103,6 +103,9 @@ const std::vector<std::string> kContractFamilies = {
     "etcd_defragd_webhook_unauthorized_total",
     "etcd_defragd_http_connections_rejected_total",
     "etcd_defragd_build_info",
+    "etcd_defragd_data_dir_free_bytes",
+    "etcd_defragd_member_disk_free_bytes",
+    "etcd_defragd_member_no_room_skips_total",
     "etcd_defragd_prefix_keys",
     "etcd_defragd_prefix_value_bytes",
     "etcd_defragd_usage_scan_duration_seconds",
@@ -114,7 +117,10 @@ const std::vector<std::string> kContractFamilies = {
 
 TEST_CASE("metrics export every family of the contract with HELP and TYPE") {
   DaemonMetrics m("0.1.0");
-  m.update_members({member("m1", 0xa1, "http://m1:2379", 1000, 400, 0xa1)}, {{true, true}});
+  auto m1 = member("m1", 0xa1, "http://m1:2379", 1000, 400, 0xa1);
+  m1.disk_free_bytes = 5'000'000'000;
+  m.update_members({m1}, {{true, true}});
+  m.set_data_dir_free(5'000'000'000);
   defrag::RunReport run;
   run.members = {report_member("m1", defrag::MemberResult::kDefragmented, 1000, 400,
                                std::chrono::milliseconds(250))};
@@ -438,6 +444,44 @@ TEST_CASE("metrics count the listener's refusals and the 401s by reason, each fr
                                {{"reason", "wrong_token"}})) == 1.0);
   CHECK(value_of(after, series("etcd_defragd_webhook_unauthorized_total",
                                {{"reason", "missing_token"}})) == 0.0);
+}
+
+TEST_CASE("metrics show each member's published disk room and count the runs' no-room skips") {
+  DaemonMetrics m("0.1.0");
+  auto m1 = member("m1", 0xa1, "http://m1:2379", 1000, 400, 0xa1);
+  m1.disk_free_bytes = 123'000'000;
+  const auto m2 = member("m2", 0xa2, "http://m2:2379", 1000, 400, 0xa1);
+  m.update_members({m1, m2}, {{true, true}, {true, true}});
+  m.set_data_dir_free(123'000'000);
+  auto text = m.serialize();
+  const auto disk = [](const LabelMap& l) {
+    return series("etcd_defragd_member_disk_free_bytes", l);
+  };
+  CHECK(value_of(text, disk(labels_of("m1", "a1", "http://m1:2379"))) == 123e6);
+  CHECK_FALSE(value_of(text, disk(labels_of("m2", "a2", "http://m2:2379"))));
+  CHECK(value_of(text, "etcd_defragd_data_dir_free_bytes") == 123e6);
+  // From zero per member, so increase() sees the first skip.
+  const auto skips = [](const std::string& name) {
+    return series("etcd_defragd_member_no_room_skips_total", {{"member", name}});
+  };
+  CHECK(value_of(text, skips("m2")) == 0);
+
+  defrag::RunReport run;
+  auto r = report_member("m2", defrag::MemberResult::kSkipped, 1000, 0, {});
+  r.no_room = true;
+  run.members = {r, report_member("m1", defrag::MemberResult::kSkipped, 1000, 0, {})};
+  m.record_run(Trigger::kRule, run, std::chrono::system_clock::now());
+  // The unreadable data directory and the member gone: their series go too.
+  m1.disk_free_bytes.reset();
+  m.update_members({m1}, {{true, true}});
+  m.set_data_dir_free(std::nullopt);
+  text = m.serialize();
+  CHECK(value_of(text, skips("m2")) == 1);
+  CHECK(value_of(text, skips("m1")) == 0);
+  CHECK(value_of(text, series("etcd_defragd_member_defrags_total",
+                              {{"member", "m2"}, {"result", "skipped"}})) == 1);
+  CHECK_FALSE(value_of(text, disk(labels_of("m1", "a1", "http://m1:2379"))));
+  CHECK_FALSE(value_of(text, "etcd_defragd_data_dir_free_bytes"));
 }
 
 TEST_CASE("metrics certificate expiry series are replaced as a whole, gone members removed") {
