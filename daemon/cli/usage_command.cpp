@@ -82,6 +82,12 @@ void UsageCommand::add_to(CLI::App& app) {
 }
 
 int UsageCommand::run() const {
+  if (connection.cluster) {
+    // Every member holds the same keys: one is read, never all of them (the load, three times).
+    std::cerr << "etcd-defragd usage: --cluster: usage reads one member; give its endpoint in "
+                 "--endpoints\n";
+    return 2;
+  }
   auto options = connection.to_client_options();
   if (!options) {
     std::cerr << "etcd-defragd usage: " << options.error().message << "\n";

@@ -220,7 +220,8 @@ TEST_CASE("usage with a bad flag value says which in one line and exits 2", "[us
                                               {"--rate", "-1"},
                                               {"--depth", "0"},
                                               {"--by", "namespace", "--depth", "2"},
-                                              {"--dial-timeout", "soon"}}) {
+                                              {"--dial-timeout", "soon"},
+                                              {"--cluster"}}) {
     std::vector<std::string> args = {"usage", "--endpoints", "127.0.0.1:1"};
     args.insert(args.end(), bad.begin(), bad.end());
     const CommandResult r = run_edd(args, std::chrono::seconds(20));
