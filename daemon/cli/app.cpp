@@ -6,6 +6,7 @@
 
 #include "cli/defrag_command.h"
 #include "cli/status_command.h"
+#include "cli/usage_command.h"
 #include "cli/version.h"
 #include "service/daemon_app.h"
 
@@ -30,6 +31,11 @@ int run_app(int argc, char** argv) {
   // etcd-defrag answers --version (and ETCD_DEFRAG_VERSION) itself; so does our drop-in.
   defrag_app->set_version_flag("--version", std::string(kVersion))
       ->envname(etcd_defrag_env("version"));
+
+  UsageCommand usage;
+  auto* usage_app = app.add_subcommand(
+      "usage", "what fills the database: keys and value bytes by prefix, largest first");
+  usage.add_to(*usage_app);
 
   std::string run_config = "/etc/etcd-defragd/etcd-defragd.toml";
   auto* run_app = app.add_subcommand(
@@ -58,6 +64,7 @@ int run_app(int argc, char** argv) {
   try {
     if (status_app->parsed()) return status.run();
     if (defrag_app->parsed()) return defrag.run();
+    if (usage_app->parsed()) return usage.run();
     if (run_app->parsed()) return service::run_daemon(run_config);
     if (check_app->parsed()) return service::check_config(check_path);
     if (version_app->parsed()) {

@@ -98,6 +98,16 @@ struct LogConfig {
   LogFormat format = LogFormat::kText;
 };
 
+// [usage_scan]: the daemon's own `usage` scan, for the prefix metrics (only the lock holder
+// scans, between polls, never during a run; see service/usage_scan.h).
+struct UsageScanConfig {
+  bool enabled = true;
+  std::chrono::milliseconds interval{std::chrono::hours(3)};
+  std::int64_t top = 10;         // prefixes exported by name; the rest as "other"
+  std::int64_t page_size = 500;  // keys per Range request
+  double rate = 2000;            // keys per second at most
+};
+
 struct Config {
   std::string source;  // the file it came from, for log lines
   EtcdConfig etcd;
@@ -105,6 +115,7 @@ struct Config {
   LockConfig lock;
   HttpConfig http;
   LogConfig log;
+  UsageScanConfig usage_scan;
 };
 
 std::string_view to_string(LogLevel l);

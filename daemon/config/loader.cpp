@@ -44,6 +44,7 @@ const std::vector<Section>& schema() {
         "max_connections_per_address", "request_head_timeout", "idle_timeout",
         "tls_handshake_timeout"}},
       {"log", {"level", "format"}},
+      {"usage_scan", {"enabled", "interval", "top", "page_size", "rate"}},
   };
   return kSchema;
 }
@@ -458,6 +459,35 @@ class Loader : TomlReader {
     }
   }
 
+  void read_usage_scan(const toml::table* t) {
+    constexpr std::string_view S = "usage_scan";
+    UsageScanConfig& u = config_.usage_scan;
+    if (auto b = boolean(t, S, "enabled")) u.enabled = *b;
+    if (auto d = duration(t, S, "interval", 1s, 24h * 7)) u.interval = *d;
+    auto bounded = [&](std::string_view name, std::int64_t lo, std::int64_t hi,
+                       std::int64_t& into) {
+      const auto v = integer(t, S, name);
+      if (!v) return;
+      if (*v < lo || *v > hi) {
+        error(where(path(S, name)), path(S, name),
+              "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
+                  std::to_string(*v));
+        return;
+      }
+      into = *v;
+    };
+    bounded("top", 1, 100, u.top);
+    bounded("page_size", 1, 10000, u.page_size);
+    if (auto r = number(t, S, "rate")) {
+      if (!(*r >= 1 && *r <= 1e6)) {
+        error(where(path(S, "rate")), path(S, "rate"),
+              "must be between 1 and 1000000 keys per second, got " + std::to_string(*r));
+      } else {
+        u.rate = *r;
+      }
+    }
+  }
+
   void read_log(const toml::table* t) {
     constexpr std::string_view S = "log";
     LogConfig& g = config_.log;
@@ -560,6 +590,7 @@ class Loader : TomlReader {
     read_lock(section(root, "lock"));
     read_http(section(root, "http"));
     read_log(section(root, "log"));
+    read_usage_scan(section(root, "usage_scan"));
     cross_checks();
   }
 

@@ -613,4 +613,31 @@ Result<std::optional<KeyValue>> GrpcClusterClient::get(const std::string& endpoi
   return std::optional<KeyValue>{from_pb(resp.kvs(0))};
 }
 
+Result<ScanPage> GrpcClusterClient::range_page(const std::string& endpoint,
+                                               const PageRequest& request) {
+  pb::RangeResponse resp;
+  auto s = invoke(endpoint, "range", options_.command_timeout,
+                  [&](Connection& c, grpc::ClientContext& ctx) {
+                    pb::RangeRequest req;
+                    req.set_key(request.key);
+                    req.set_range_end(request.range_end);
+                    req.set_limit(request.limit);
+                    req.set_revision(request.revision);
+                    // The member's own copy: no round to the leader, as etcdctl
+                    // --consistency=s. Values are needed for their sizes (etcd has no
+                    // "sizes only" range), so keys_only stays false.
+                    req.set_serializable(true);
+                    return c.kv->Range(&ctx, req, &resp);
+                  });
+  if (!s) return s.error();
+  ScanPage page;
+  page.more = resp.more();
+  page.revision = resp.header().revision();
+  page.keys.reserve(static_cast<std::size_t>(resp.kvs_size()));
+  for (const auto& kv : resp.kvs()) {
+    page.keys.push_back({kv.key(), static_cast<std::int64_t>(kv.value().size()), kv.version()});
+  }
+  return page;
+}
+
 }  // namespace edd::etcd

@@ -10,11 +10,12 @@
 #include "common/result.h"
 #include "etcd/client_options.h"
 #include "etcd/cluster_client.h"
+#include "etcd/key_scanner.h"
 #include "etcd/lock_client.h"
 
 namespace edd::etcd {
 
-class GrpcClusterClient final : public ClusterClient, public LockClient {
+class GrpcClusterClient final : public ClusterClient, public LockClient, public KeyScanner {
  public:
   // Reads the TLS files; a missing or unreadable file is an error naming the flag.
   static Result<std::unique_ptr<GrpcClusterClient>> create(ClientOptions options);
@@ -43,6 +44,8 @@ class GrpcClusterClient final : public ClusterClient, public LockClient {
   Result<std::optional<KeyValue>> get(const std::string& endpoint, const std::string& key) override;
   Status put_leased(const std::string& endpoint, const std::string& key, const std::string& value,
                     std::int64_t lease_id) override;
+
+  Result<ScanPage> range_page(const std::string& endpoint, const PageRequest& request) override;
 
   struct Connection;  // channel + stubs of one endpoint (defined in the .cpp)
 

@@ -186,6 +186,7 @@ struct DaemonMetrics::Impl {
 
   mutable std::mutex mutex;
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  UsageMetrics usage{*registry};
 
   Family<Gauge>& db_size;
   Family<Gauge>& db_size_in_use;
@@ -466,6 +467,16 @@ void DaemonMetrics::count_unauthorized(const std::string& reason) {
 void DaemonMetrics::count_http_connection_rejected(const std::string& reason) {
   std::lock_guard lock(impl_->mutex);
   impl_->http_rejected.Add({{"reason", reason}}).Increment();
+}
+
+void DaemonMetrics::record_usage_scan(const UsageScanSample& scan) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->usage.record(scan);
+}
+
+void DaemonMetrics::clear_usage_prefixes() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->usage.clear_prefixes();
 }
 
 void DaemonMetrics::set_certificate_expiry(const std::vector<CertificateExpiry>& series) {

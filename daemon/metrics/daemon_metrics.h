@@ -13,6 +13,7 @@
 
 #include "defrag/report.h"
 #include "etcd/member_snapshot.h"
+#include "metrics/usage_metrics.h"
 #include "policy/trigger.h"
 
 namespace edd::metrics {
@@ -79,6 +80,9 @@ class DaemonMetrics {
   // http::connection_event_name; the known ones are exported from zero).
   void count_http_connection_rejected(const std::string& reason);
 
+  // The daemon's last usage scan (metrics/usage_metrics.h): its top prefixes replace the last's.
+  void record_usage_scan(const UsageScanSample& scan);
+  void clear_usage_prefixes();  // this daemon no longer holds the lock
   // Replaces every certificate-expiry series with these (members gone lose theirs).
   void set_certificate_expiry(const std::vector<CertificateExpiry>& series);
 

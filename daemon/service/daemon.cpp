@@ -121,6 +121,7 @@ Daemon::Daemon(const config::Config& cfg, World world, Log& log, const Wiring& w
   if (wiring.certificates) certificates_.reset(*wiring.certificates, unix_now(world_.clock));
   webhook_ = webhook_settings(cfg.http);
   quota_probe_ = wiring.etcd.quota_probe;
+  scanner_ = wiring.etcd.scanner;
   observer_.first_poll = [this] {
     world_.notifier.notify("READY=1");
     std::lock_guard l(cfg_mu_);
@@ -192,7 +193,46 @@ StepResult Daemon::step() {
                            unix_now(world_.clock));
   world_.notifier.notify("STATUS=last poll: " + decision_name(r.decision) +
                          "; actor: " + loop_.actor());
+  scan_usage_if_due(r);
   return r;
+}
+
+void Daemon::scan_usage_if_due(const StepResult& r) {
+  config::UsageScanConfig cfg;
+  std::shared_ptr<etcd::KeyScanner> scanner;
+  std::string endpoint;
+  std::chrono::milliseconds poll_interval{0};
+  {
+    std::lock_guard l(cfg_mu_);
+    cfg = cfg_.usage_scan;
+    scanner = scanner_;
+    endpoint = cfg_.etcd.local_endpoint;  // this host's member: the scan reads it alone
+    if (endpoint.empty() && !cfg_.etcd.endpoints.empty()) endpoint = cfg_.etcd.endpoints.front();
+    poll_interval = cfg_.policy.poll_interval;
+  }
+  UsageSliceInputs in;
+  in.actor = loop_.lock_held();
+  if (!in.actor && usage_exported_) {
+    // Only the actor's scan is exported: a former actor's would linger, stale, beside it.
+    metrics_.clear_usage_prefixes();
+    usage_exported_ = false;
+  }
+  // Never right after a run (the next step may have more to do).
+  if (!scanner || endpoint.empty() || r.report || stopping_) return;
+  in.run_pending = loop_.run_pending();
+  // Half a poll interval at most, so the next poll comes on time (and /healthz stays fresh).
+  in.budget = std::max(poll_interval / 2, std::chrono::milliseconds(500));
+  in.keep_going = [this] { return !stopping_ && !loop_.run_pending(); };
+  auto sample = usage_scan_.slice(*scanner, world_.clock, cfg, endpoint, in);
+  if (!sample && sample.error().code == ErrorCode::kCompacted) {
+    log_.info("usage scan on " + endpoint + " starts again: its revision was compacted");
+  } else if (!sample) {
+    log_.warn("usage scan on " + endpoint + " failed: " + sample.error().message);
+  } else if (*sample) {
+    metrics_.record_usage_scan(**sample);
+    usage_exported_ = true;
+    log_.info(usage_scan_line(**sample, endpoint));
+  }
 }
 
 void Daemon::log_step(const StepResult& r) {
@@ -234,6 +274,10 @@ void Daemon::reload(const config::Config& fresh) {
   }
   for (const auto& w : wiring->warnings) log_.warn(w);
   client_.replace(wiring->etcd.clients);
+  {
+    std::lock_guard l(cfg_mu_);
+    scanner_ = wiring->etcd.scanner;
+  }
   log_.info("etcd client rebuilt: certificates and credentials re-read");
   if (wiring->certificates) certificates_.reset(*wiring->certificates, unix_now(world_.clock));
   {
@@ -245,6 +289,7 @@ void Daemon::reload(const config::Config& fresh) {
 
 void Daemon::request_stop() {
   world_.notifier.notify("STOPPING=1");
+  stopping_ = true;
   loop_.request_stop();
 }
 

@@ -5,6 +5,7 @@
 // are: step() on one worker, keep_alive() on one keeper, the rest from anywhere.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,7 @@
 #include "service/log.h"
 #include "service/observer.h"
 #include "service/poll_log.h"
+#include "service/usage_scan.h"
 #include "service/webhook_routes.h"
 #include "service/world.h"
 #include "tls/certificate_monitor.h"
@@ -75,6 +77,8 @@ class Daemon {
   std::function<std::optional<defrag::DiskRoom>()> disk_room_hook();
   WebhookSettings webhook_settings(const config::HttpConfig& http);
   void log_step(const StepResult& r);
+  // After a step that ran nothing: a slice of the usage scan, when due (service/usage_scan.h).
+  void scan_usage_if_due(const StepResult& r);
 
   World world_;
   Log& log_;
@@ -88,7 +92,11 @@ class Daemon {
   etcd::SwappableClient client_;  // SIGHUP swaps in a new one: rotated certificates apply
   coord::LeaseLock lock_;
   DaemonLoop loop_;
-  PollLog poll_log_;  // the worker's only
+  PollLog poll_log_;                           // the worker's only
+  std::shared_ptr<etcd::KeyScanner> scanner_;  // guarded by cfg_mu_ (SIGHUP replaces it)
+  UsageScanJob usage_scan_;                    // the worker's only
+  bool usage_exported_ = false;                // the worker's only: prefix series are ours
+  std::atomic<bool> stopping_{false};
   // Last: destroyed first, it waits for a check in flight that still writes to metrics_ and log_.
   tls::CertificateMonitor certificates_;
 };

@@ -40,7 +40,7 @@ Result<EtcdConnection> connect_grpc(const etcd::ClientOptions& options) {
   auto client = etcd::GrpcClusterClient::create(options);
   if (!client) return client.error();
   std::shared_ptr<etcd::GrpcClusterClient> shared(std::move(*client));
-  return EtcdConnection{{shared, shared}, etcd::make_metrics_quota_probe(options)};
+  return EtcdConnection{{shared, shared}, etcd::make_metrics_quota_probe(options), shared};
 }
 
 void print_all(const std::vector<std::string>& lines) {

@@ -132,6 +132,7 @@ class DaemonLoop {
   std::optional<LastRun> last_run() const;
   PollView last_view() const;
   std::string actor() const;  // who holds the lock, as last seen ("" when nobody)
+  bool lock_held() const;     // this daemon holds the lock (as of its last step)
   void replace_settings(LoopSettings settings);  // SIGHUP: applies from the next step
   // SIGTERM: a run in progress stops before its next destructive step.
   void request_stop() { stopping_ = true; }

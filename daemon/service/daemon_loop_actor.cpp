@@ -156,4 +156,9 @@ Status DaemonLoop::still_actor(Actor how) {
   return {};
 }
 
+bool DaemonLoop::lock_held() const {
+  std::lock_guard l(mu_);
+  return lock_held_;
+}
+
 }  // namespace edd::service

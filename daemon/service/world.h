@@ -10,6 +10,7 @@
 #include "common/result.h"
 #include "etcd/client_options.h"
 #include "etcd/cluster_view.h"
+#include "etcd/key_scanner.h"
 #include "etcd/swappable_client.h"
 
 namespace edd::service {
@@ -26,6 +27,7 @@ class Notifier {
 struct EtcdConnection {
   etcd::EtcdClients clients;
   etcd::QuotaProbe quota_probe;
+  std::shared_ptr<etcd::KeyScanner> scanner{};  // for the usage scan; empty: none
 };
 using ConnectEtcd = std::function<Result<EtcdConnection>(const etcd::ClientOptions& options)>;
 

@@ -168,12 +168,13 @@ TEST_CASE("a config reports an unknown section at its line and column") {
   CHECK(only_error("# comment\n\n[polcy]\nrule = \"\"\n") ==
         "t.toml:3:2: polcy: unknown section (did you mean [policy]?)");
   CHECK(only_error("[metrics]\n") ==
-        "t.toml:1:2: metrics: unknown section (known: [etcd], [policy], [lock], [http], [log])");
+        "t.toml:1:2: metrics: unknown section (known: [etcd], [policy], [lock], [http], [log], "
+        "[usage_scan])");
   CHECK(only_error("poll_interval = \"5s\"\n") ==
         "t.toml:1:1: poll_interval: unknown key; it belongs in [policy]");
   CHECK(only_error("verbose = true\n") ==
         "t.toml:1:1: verbose: unknown key outside any section (known: [etcd], [policy], [lock], "
-        "[http], [log])");
+        "[http], [log], [usage_scan])");
   CHECK(only_error("etcd = 1\n") == "t.toml:1:1: etcd: expected a table ([etcd]), got an integer");
   CHECK(only_error("[[policy]]\n") ==
         "t.toml:1:3: policy: expected a table ([policy]), got an array");

@@ -108,6 +108,10 @@ const std::vector<std::string> kContractFamilies = {
     "etcd_defragd_data_dir_free_bytes",
     "etcd_defragd_member_disk_free_bytes",
     "etcd_defragd_member_no_room_skips_total",
+    "etcd_defragd_prefix_keys",
+    "etcd_defragd_prefix_value_bytes",
+    "etcd_defragd_usage_scan_duration_seconds",
+    "etcd_defragd_usage_scan_timestamp_seconds",
     "etcd_defragd_certificate_expiry_timestamp_seconds",
 };
 
@@ -125,6 +129,9 @@ TEST_CASE("metrics export every family of the contract with HELP and TYPE") {
   m.record_run(Trigger::kRule, run, std::chrono::system_clock::now());
   m.record_poll(std::chrono::milliseconds(20), true);
   m.count_webhook(202);
+  m.record_usage_scan({{{"/registry/pods", 3, 300}, {"other", 0, 0}},
+                       std::chrono::seconds(2),
+                       std::chrono::system_clock::now()});
   m.set_certificate_expiry({{"client", "", "", 1798042200}});
   const auto text = m.serialize();
 
