@@ -89,7 +89,7 @@ std::string render_status_table(const std::vector<MemberSnapshot>& view,
       "ENDPOINT",   "ID",        "NAME",       "VERSION",       "DB SIZE",
       "IN USE",     "FREE",      "QUOTA",      "QUOTA USE",     "IS LEADER",
       "IS LEARNER", "RAFT TERM", "RAFT INDEX", "APPLIED INDEX", "ALARMS",
-      "ERRORS",     "DISK FREE",   "RECLAIM"};
+      "ERRORS",     "DISK FREE", "RECLAIM"};
   const bool nospace = any_nospace(view);
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : view) {
