@@ -576,14 +576,7 @@ Result<std::vector<KeyValue>> GrpcClusterClient::list_prefix(const std::string& 
 
 Status GrpcClusterClient::put(const std::string& endpoint, const std::string& key,
                               const std::string& value) {
-  pb::PutResponse resp;
-  return invoke(endpoint, "put", options_.command_timeout,
-                [&](Connection& c, grpc::ClientContext& ctx) {
-                  pb::PutRequest req;
-                  req.set_key(key);
-                  req.set_value(value);
-                  return c.kv->Put(&ctx, req, &resp);
-                });
+  return put_leased(endpoint, key, value, 0);  // lease 0: a key bound to no lease
 }
 
 Status GrpcClusterClient::put_leased(const std::string& endpoint, const std::string& key,

@@ -10,13 +10,12 @@
 #include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <sstream>
 
 #include "etcd/endpoint.h"
+#include "tls/client_tls.h"
 
 namespace edd::etcd {
 namespace {
@@ -26,13 +25,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 constexpr std::string_view kQuotaMetric = "etcd_server_quota_backend_bytes";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 template <class Stream>
 asio::awaitable<std::string> get_metrics(Stream& stream, const std::string& host) {
@@ -47,18 +39,14 @@ asio::awaitable<std::string> get_metrics(Stream& stream, const std::string& host
   co_return parser.release().body();
 }
 
-struct ProbeSettings {
-  bool tls_for_bare_endpoints = false;
-  bool skip_verify = false;
-  std::string ca_pem, cert_pem, key_pem;
+struct ProbeSettings : tls::ClientTls {
   std::chrono::milliseconds timeout{7000};
 };
 
 std::optional<std::int64_t> probe(const ProbeSettings& s, const std::string& endpoint) {
   auto ep = parse_endpoint(endpoint);
   if (!ep) return std::nullopt;
-  const bool tls =
-      ep->scheme == Scheme::kHttps || (ep->scheme == Scheme::kNone && s.tls_for_bare_endpoints);
+  const bool tls = tls::uses_tls(s, endpoint);
   asio::io_context ioc;
   std::string body;
   auto run = [&]() -> asio::awaitable<void> {
@@ -73,20 +61,7 @@ std::optional<std::int64_t> probe(const ProbeSettings& s, const std::string& end
       co_return;
     }
     asio::ssl::context ctx(asio::ssl::context::tls_client);
-    if (s.skip_verify) {
-      ctx.set_verify_mode(asio::ssl::verify_none);
-    } else {
-      ctx.set_verify_mode(asio::ssl::verify_peer);
-      if (s.ca_pem.empty()) {
-        ctx.set_default_verify_paths();
-      } else {
-        ctx.add_certificate_authority(asio::buffer(s.ca_pem));
-      }
-    }
-    if (!s.cert_pem.empty()) {
-      ctx.use_certificate_chain(asio::buffer(s.cert_pem));
-      ctx.use_private_key(asio::buffer(s.key_pem), asio::ssl::context::pem);
-    }
+    tls::configure_client_context(ctx, s);
     beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
     beast::get_lowest_layer(stream).expires_after(s.timeout);
     co_await beast::get_lowest_layer(stream).async_connect(results, asio::use_awaitable);
@@ -120,11 +95,10 @@ std::optional<double> find_metric_value(std::string_view exposition, std::string
 
 QuotaProbe make_metrics_quota_probe(const ClientOptions& options) {
   ProbeSettings s;
-  s.tls_for_bare_endpoints = options.has_tls_files() || !options.insecure_transport;
-  s.skip_verify = options.insecure_skip_tls_verify;
-  if (!options.ca_file.empty()) s.ca_pem = slurp(options.ca_file);
-  if (!options.cert_file.empty()) s.cert_pem = slurp(options.cert_file);
-  if (!options.key_file.empty()) s.key_pem = slurp(options.key_file);
+  // A file that cannot be read fails the gRPC client first, with an error naming it; the probe
+  // then finds no quota.
+  if (auto files = tls::read_client_tls(options))
+    static_cast<tls::ClientTls&>(s) = std::move(*files);
   s.timeout = options.dial_timeout + options.command_timeout;
   // The quota only changes when a member restarts with another flag: remember each member's
   // answer for a few minutes instead of scraping its whole /metrics on every poll.

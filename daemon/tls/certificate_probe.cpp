@@ -8,8 +8,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
-#include <fstream>
-#include <sstream>
 
 #include "etcd/endpoint.h"
 #include "tls/certificate_time.h"
@@ -20,15 +18,6 @@ namespace {
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 
-Result<std::string> read_file(const std::string& key, const std::string& path) {
-  if (path.empty()) return std::string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::kInvalidArgument, key + ": cannot read \"" + path + "\"");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // What the handshake saw of the leaf certificate, filled from OpenSSL's verify callback: it is
 // called for the leaf (depth 0) even when verification fails, e.g. for an expired certificate.
 struct Seen {
@@ -37,20 +26,7 @@ struct Seen {
 };
 
 void configure(ssl::context& ctx, const ProbeSettings& s, Seen& seen) {
-  if (s.skip_verify) {
-    ctx.set_verify_mode(ssl::verify_none);
-  } else {
-    ctx.set_verify_mode(ssl::verify_peer);
-    if (s.ca_pem.empty()) {
-      ctx.set_default_verify_paths();
-    } else {
-      ctx.add_certificate_authority(asio::buffer(s.ca_pem));
-    }
-  }
-  if (!s.cert_pem.empty()) {
-    ctx.use_certificate_chain(asio::buffer(s.cert_pem));
-    ctx.use_private_key(asio::buffer(s.key_pem), ssl::context::pem);
-  }
+  configure_client_context(ctx, s);
   ctx.set_verify_callback([&seen](bool preverified, ssl::verify_context& vc) {
     X509_STORE_CTX* store = vc.native_handle();
     if (X509_STORE_CTX_get_error_depth(store) == 0) {
@@ -77,27 +53,12 @@ void read_peer(SSL* ssl, Seen& seen) {
 }  // namespace
 
 Result<ProbeSettings> probe_settings(const etcd::ClientOptions& options) {
+  auto files = read_client_tls(options);
+  if (!files) return files.error();
   ProbeSettings s;
-  s.tls_for_bare_endpoints = options.has_tls_files() || !options.insecure_transport;
-  s.skip_verify = options.insecure_skip_tls_verify;
+  static_cast<ClientTls&>(s) = std::move(*files);
   s.timeout = options.dial_timeout;
-  auto ca = read_file("cacert", options.ca_file);
-  if (!ca) return ca.error();
-  auto cert = read_file("cert", options.cert_file);
-  if (!cert) return cert.error();
-  auto key = read_file("key", options.key_file);
-  if (!key) return key.error();
-  s.ca_pem = std::move(*ca);
-  s.cert_pem = std::move(*cert);
-  s.key_pem = std::move(*key);
   return s;
-}
-
-bool uses_tls(const ProbeSettings& settings, const std::string& endpoint) {
-  auto ep = etcd::parse_endpoint(endpoint);
-  if (!ep) return false;
-  return ep->scheme == etcd::Scheme::kHttps ||
-         (ep->scheme == etcd::Scheme::kNone && settings.tls_for_bare_endpoints);
 }
 
 ServerCertificate probe_server_certificate(const ProbeSettings& settings,

@@ -10,23 +10,18 @@
 
 #include "common/result.h"
 #include "etcd/client_options.h"
+#include "tls/client_tls.h"
 
 namespace edd::tls {
 
 // The TLS files as read when the etcd client was built (so the expiry is that of the
-// certificate in use, not of a file renewed since), and how to reach a member.
-struct ProbeSettings {
-  bool tls_for_bare_endpoints = false;  // "host:port" endpoints use TLS (etcdctl's rule)
-  bool skip_verify = false;
-  std::string ca_pem, cert_pem, key_pem;    // key_pem never leaves this struct
+// certificate in use, not of a file renewed since), and how long to wait for a member.
+struct ProbeSettings : ClientTls {
   std::chrono::milliseconds timeout{2000};  // connect and handshake together
 };
 
 // Reads the files named in options; an error names the file that cannot be read.
 Result<ProbeSettings> probe_settings(const etcd::ClientOptions& options);
-
-// Whether the endpoint is reached over TLS with these settings.
-bool uses_tls(const ProbeSettings& settings, const std::string& endpoint);
 
 struct ServerCertificate {
   // The leaf's notAfter as presented, also when verification failed (an expired certificate
