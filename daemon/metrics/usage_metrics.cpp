@@ -19,12 +19,12 @@ UsageMetrics::UsageMetrics(prometheus::Registry& registry)
                        .Register(registry)),
       duration_(prometheus::BuildGauge()
                     .Name("etcd_defragd_usage_scan_duration_seconds")
-                    .Help("How long the last completed usage scan took; 0 before any.")
+                    .Help("How long the last completed usage scan took (0: no scan yet).")
                     .Register(registry)
                     .Add({})),
       timestamp_(prometheus::BuildGauge()
                      .Name("etcd_defragd_usage_scan_timestamp_seconds")
-                     .Help("Unix time the last usage scan completed; 0 before any.")
+                     .Help("Unix time the last usage scan completed (0: no scan yet).")
                      .Register(registry)
                      .Add({})) {}
 
