@@ -2,7 +2,7 @@
 # Command (2) of the README, and CI (.ci/run): installs what is needed and runs the whole suite.
 #   1. every ctest label (unit, etcd, compat, e2e, faults, soak, system) on an AddressSanitizer +
 #      UBSan build (build-asan) against etcd 3.6, then the etcd label again against 3.4, 3.5 and
-#      3.7 (EDD_ETCD_VERSION, tests/harness/etcd_version.h); a sanitizer report from any process
+#      3.7 (EDD_ETCD_VERSION, tests/harness/etcd_version.h), less its version-insensitive tests; a sanitizer report from any process
 #      fails the run; label system builds its own plain .deb (build-asan/system-deb) and boots it
 #      under systemd in a container;
 #   2. the unit tests on a ThreadSanitizer build (build-tsan);
@@ -43,9 +43,15 @@ system_prep=$!
 status=0
 scripts/test-sanitizers.sh address -LE unit || status=1
 wait "$system_prep" || true
+# On the other versions, the etcd label less what does not depend on etcd's version: the
+# harness's own tests (every other test of the label runs on the harness's clusters, TLS and auth
+# ones included), a TLS handshake's certificate dates and statvfs of a data directory. That keeps
+# CI well under its 50 minutes; each of them runs on the default version above.
+version_insensitive='^harness |^certificates: |no room for the new file'
 for version in $EDD_EXTRA_ETCD_VERSIONS; do
   echo "== the etcd label on etcd $version"
-  EDD_ETCD_VERSION=$version scripts/test-sanitizers.sh address -L '^etcd$' || status=1
+  EDD_ETCD_VERSION=$version scripts/test-sanitizers.sh address -L '^etcd$' \
+    -E "$version_insensitive" || status=1
 done
 for step in tsan fuzz tidy; do
   code=0

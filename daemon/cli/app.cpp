@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <optional>
 
 #include "cli/defrag_command.h"
 #include "cli/status_command.h"
@@ -11,6 +12,27 @@
 #include "service/daemon_app.h"
 
 namespace edd::cli {
+namespace {
+
+// Parses the command line; an exit code when there is nothing left to do (help, --version, or a
+// usage error: exit 2 with one line).
+std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "etcd-defragd: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 int run_app(int argc, char** argv) {
   CLI::App app{"etcd-defragd: keeps etcd clusters from running out of space, safely",
@@ -48,18 +70,7 @@ int run_app(int argc, char** argv) {
 
   auto* version_app = app.add_subcommand("version", "print version and build info");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "etcd-defragd: " << e.what() << " (see --help)\n";
-    return 2;
-  }
+  if (auto code = parse(app, argc, argv)) return *code;
 
   try {
     if (status_app->parsed()) return status.run();
