@@ -49,13 +49,8 @@ int StatusCommand::run() const {
   view_options.flag_quota_bytes = connection.storage_quota_bytes;
   view_options.quota_probe = etcd::make_metrics_quota_probe(*options);
   auto view = etcd::fetch_cluster_view(**client, *endpoints, view_options);
-  const auto rooms = defrag::read_disk_rooms(**client, *endpoints, defrag::kDefaultDiskRoomPrefix);
-  for (auto& m : view) {
-    if (!m.status) continue;
-    if (auto it = rooms.find(m.status->member_id); it != rooms.end()) {
-      m.disk_free_bytes = it->second.free_bytes;
-    }
-  }
+  defrag::attach_disk_rooms(
+      view, defrag::read_disk_rooms(**client, *endpoints, defrag::kDefaultDiskRoomPrefix));
 
   const CertificateReport certificates = check_certificates(*options, view);
   if (write_out == "json") {

@@ -123,6 +123,16 @@ std::map<std::uint64_t, DiskRoom> read_disk_rooms(etcd::LockClient& store,
   return out;
 }
 
+void attach_disk_rooms(std::vector<etcd::MemberSnapshot>& view,
+                       const std::map<std::uint64_t, DiskRoom>& rooms) {
+  for (auto& m : view) {
+    if (!m.status) continue;
+    if (auto it = rooms.find(m.status->member_id); it != rooms.end()) {
+      m.disk_free_bytes = it->second.free_bytes;
+    }
+  }
+}
+
 Status publish_disk_room(etcd::LockClient& store, const std::vector<std::string>& endpoints,
                          const std::string& room_prefix, std::uint64_t member_id,
                          const DiskRoom& room, std::int64_t lease_id) {

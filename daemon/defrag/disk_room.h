@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "etcd/lock_client.h"
+#include "etcd/member_snapshot.h"
 
 namespace edd::defrag {
 
@@ -63,6 +64,9 @@ RoomVerdict check_disk_room(const std::string& member, std::int64_t db_size_in_u
 std::map<std::uint64_t, DiskRoom> read_disk_rooms(etcd::LockClient& store,
                                                   const std::vector<std::string>& endpoints,
                                                   const std::string& room_prefix);
+// Sets each answering member's disk_free_bytes from rooms (by member ID); the others keep none.
+void attach_disk_rooms(std::vector<etcd::MemberSnapshot>& view,
+                       const std::map<std::uint64_t, DiskRoom>& rooms);
 // Puts our member's value on our lease (so it goes when the daemon goes), through the first
 // endpoint that takes it. Under NOSPACE the put fails and the value published before stays.
 Status publish_disk_room(etcd::LockClient& store, const std::vector<std::string>& endpoints,

@@ -458,19 +458,6 @@ Result<HashKv> GrpcClusterClient::hash_kv(const std::string& endpoint, std::int6
   return HashKv{resp.hash(), resp.compact_revision(), resp.header().revision()};
 }
 
-std::string prefix_range_end(const std::string& prefix) {
-  std::string end = prefix;
-  while (!end.empty()) {
-    auto& last = end.back();
-    if (static_cast<unsigned char>(last) < 0xff) {
-      last = static_cast<char>(static_cast<unsigned char>(last) + 1);
-      return end;
-    }
-    end.pop_back();
-  }
-  return std::string(1, '\0');  // every key
-}
-
 namespace {
 
 KeyValue from_pb(const mvccpb::KeyValue& kv) {

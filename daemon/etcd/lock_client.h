@@ -49,7 +49,4 @@ class LockClient {
                             const std::string& value, std::int64_t lease_id) = 0;
 };
 
-// The end of the key range that holds every key starting with prefix (etcd's "prefix end").
-std::string prefix_range_end(const std::string& prefix);
-
 }  // namespace edd::etcd

@@ -38,4 +38,17 @@ std::string quota_source_name(QuotaSource source) {
   return "flag";
 }
 
+std::string prefix_range_end(const std::string& prefix) {
+  std::string end = prefix;
+  while (!end.empty()) {
+    auto& last = end.back();
+    if (static_cast<unsigned char>(last) < 0xff) {
+      last = static_cast<char>(static_cast<unsigned char>(last) + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');  // every key
+}
+
 }  // namespace edd::etcd

@@ -58,4 +58,9 @@ struct HashKv {
 // Member IDs are printed in hex by etcdctl's member list and status table.
 std::string member_id_hex(std::uint64_t id);
 
+// The end of the key range that holds every key starting with prefix (etcd's "prefix end"):
+// the prefix with its last byte below 0xff incremented, the rest dropped; "\0" (every key from
+// the prefix on) when there is none.
+std::string prefix_range_end(const std::string& prefix);
+
 }  // namespace edd::etcd

@@ -157,9 +157,7 @@ std::function<std::optional<defrag::DiskRoom>()> Daemon::disk_room_hook() {
       std::lock_guard l(cfg_mu_);
       dir = cfg_.etcd.data_dir;
     }
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-        world_.clock.wall_now().time_since_epoch());
-    auto room = measure_data_dir(dir, now.count());
+    auto room = measure_data_dir(dir, unix_now(world_.clock));
     if (room) {
       last_error->clear();
       return *room;
@@ -218,11 +216,11 @@ void Daemon::scan_usage_if_due(const StepResult& r) {
     usage_exported_ = false;
   }
   // Never right after a run (the next step may have more to do).
-  if (!scanner || endpoint.empty() || r.report || stopping_) return;
+  if (!scanner || endpoint.empty() || r.report || loop_.stopping()) return;
   in.run_pending = loop_.run_pending();
   // Half a poll interval at most, so the next poll comes on time (and /healthz stays fresh).
   in.budget = std::max(poll_interval / 2, std::chrono::milliseconds(500));
-  in.keep_going = [this] { return !stopping_ && !loop_.run_pending(); };
+  in.keep_going = [this] { return !loop_.stopping() && !loop_.run_pending(); };
   auto sample = usage_scan_.slice(*scanner, world_.clock, cfg, endpoint, in);
   if (!sample && sample.error().code == ErrorCode::kCompacted) {
     log_.info("usage scan on " + endpoint + " starts again: its revision was compacted");
@@ -274,22 +272,18 @@ void Daemon::reload(const config::Config& fresh) {
   }
   for (const auto& w : wiring->warnings) log_.warn(w);
   client_.replace(wiring->etcd.clients);
-  {
-    std::lock_guard l(cfg_mu_);
-    scanner_ = wiring->etcd.scanner;
-  }
   log_.info("etcd client rebuilt: certificates and credentials re-read");
   if (wiring->certificates) certificates_.reset(*wiring->certificates, unix_now(world_.clock));
   {
     std::lock_guard l(cfg_mu_);
     quota_probe_ = wiring->etcd.quota_probe;
+    scanner_ = wiring->etcd.scanner;
   }
   loop_.replace_settings(wiring->settings);
 }
 
 void Daemon::request_stop() {
   world_.notifier.notify("STOPPING=1");
-  stopping_ = true;
   loop_.request_stop();
 }
 

@@ -5,7 +5,6 @@
 // are: step() on one worker, keep_alive() on one keeper, the rest from anywhere.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -96,7 +95,6 @@ class Daemon {
   std::shared_ptr<etcd::KeyScanner> scanner_;  // guarded by cfg_mu_ (SIGHUP replaces it)
   UsageScanJob usage_scan_;                    // the worker's only
   bool usage_exported_ = false;                // the worker's only: prefix series are ours
-  std::atomic<bool> stopping_{false};
   // Last: destroyed first, it waits for a check in flight that still writes to metrics_ and log_.
   tls::CertificateMonitor certificates_;
 };

@@ -136,6 +136,7 @@ class DaemonLoop {
   void replace_settings(LoopSettings settings);  // SIGHUP: applies from the next step
   // SIGTERM: a run in progress stops before its next destructive step.
   void request_stop() { stopping_ = true; }
+  bool stopping() const { return stopping_; }
   // Revokes our lease; returns whether this process held the lock (for an honest log line).
   bool release_lock();
 

@@ -17,12 +17,7 @@ void DaemonLoop::add_disk_rooms(PollView& view) {
   if (view.local_disk_room && view.local_member_id != 0) {
     view.disk_rooms[view.local_member_id] = *view.local_disk_room;
   }
-  for (auto& m : view.members) {
-    if (!m.status) continue;
-    if (auto it = view.disk_rooms.find(m.status->member_id); it != view.disk_rooms.end()) {
-      m.disk_free_bytes = it->second.free_bytes;
-    }
-  }
+  defrag::attach_disk_rooms(view.members, view.disk_rooms);
 }
 
 // Refreshed each poll. A failed put (NOSPACE refuses puts) deletes nothing: the value published

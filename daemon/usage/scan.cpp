@@ -2,25 +2,13 @@
 
 #include <algorithm>
 
+#include "etcd/types.h"
+
 namespace edd::usage {
 namespace {
 
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
-
-// etcd's prefix end: the prefix with its last byte below 0xff incremented, the rest dropped.
-std::string range_end_of(const std::string& prefix) {
-  std::string end = prefix;
-  while (!end.empty()) {
-    auto& last = reinterpret_cast<unsigned char&>(end.back());
-    if (last < 0xff) {
-      ++last;
-      return end;
-    }
-    end.pop_back();
-  }
-  return std::string(1, '\0');  // every key after the prefix
-}
 
 // Sleeps until `keys` are no more than the rate allows since the start.
 void pace(Clock& clock, Clock::time_point start, std::int64_t keys, double rate) {
@@ -48,7 +36,7 @@ etcd::PageRequest first_page(const std::string& prefix, std::int64_t page_size) 
     req.range_end = std::string(1, '\0');
   } else {
     req.key = prefix;
-    req.range_end = range_end_of(prefix);
+    req.range_end = etcd::prefix_range_end(prefix);
   }
   return req;
 }
